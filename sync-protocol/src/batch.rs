@@ -1,0 +1,275 @@
+//! Exactly-once processing of a push batch, over any storage that implements
+//! [`BatchStore`]. The server runs this inside one database transaction with the device row
+//! locked; [`crate::memory::MemoryServer`] runs it over plain maps.
+
+use serde::{Deserialize, Serialize};
+
+use crate::apply::{ApplyEnv, apply};
+use crate::ids::{DeviceId, RecordId};
+use crate::outcome::{Outcome, RejectCode, Status};
+use crate::state::RecordState;
+use crate::wire::{OpResult, PushResponse, ReceivedOp, RecordView, WireError};
+
+/// What the server keeps of a processed operation, to answer its retries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredResult {
+    /// The sequence number.
+    pub seq: u64,
+    /// Fingerprint of the operation as first received.
+    pub fingerprint: String,
+    /// The record it named, when it could be parsed.
+    pub record_id: Option<RecordId>,
+    /// Applied, conflict or rejected.
+    pub status: Status,
+    /// The dot issued.
+    pub dot: Option<u64>,
+    /// Conflicted registers.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+    /// Stale context flag.
+    #[serde(default)]
+    pub stale_context: bool,
+    /// Clock skew flag.
+    #[serde(default)]
+    pub clock_skew: bool,
+    /// Why it was rejected.
+    #[serde(default)]
+    pub error: Option<WireError>,
+}
+
+/// How a received sequence number relates to what the server has processed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Admission {
+    /// The next number: process it.
+    Next,
+    /// Processed before with the same content: answer with the original result.
+    Duplicate(Box<StoredResult>),
+    /// Processed before with other content: a reinstalled or cloned device.
+    Reuse,
+    /// Numbers are missing before it.
+    Gap {
+        /// The first missing number.
+        resend_from: u64,
+    },
+}
+
+/// Classifies `seq` given the device's last processed number and, when `seq` is not new,
+/// what was stored for it. A reused number is never taken for a duplicate: that would drop
+/// the new content silently ("history repeating").
+pub fn admit(
+    last_seq: u64,
+    seq: u64,
+    stored: Option<StoredResult>,
+    fingerprint: &str,
+) -> Admission {
+    if seq == last_seq + 1 {
+        Admission::Next
+    } else if seq > last_seq {
+        Admission::Gap {
+            resend_from: last_seq + 1,
+        }
+    } else {
+        match stored {
+            Some(s) if s.fingerprint == fingerprint => Admission::Duplicate(Box::new(s)),
+            // Results pruned: the watermark alone proves the number was used, but not by
+            // what, so the safe answer is the one that loses nothing.
+            _ => Admission::Reuse,
+        }
+    }
+}
+
+/// Storage for one device's batch. Every method runs inside the batch's transaction, with
+/// the device's row locked by the time `last_seq` returns.
+pub trait BatchStore {
+    /// Storage error.
+    type Error;
+    /// Locks the device and returns its last processed sequence number.
+    fn last_seq(&mut self) -> Result<u64, Self::Error>;
+    /// The stored result of an already processed operation.
+    fn stored_result(&mut self, seq: u64) -> Result<Option<StoredResult>, Self::Error>;
+    /// Locks the records the batch may write, given in ascending id order, so that batches
+    /// from different devices always take locks in the same order.
+    fn lock_records(&mut self, ids: &[RecordId]) -> Result<(), Self::Error>;
+    /// The current state of a record, `None` if the server has none.
+    fn load(&mut self, id: RecordId) -> Result<Option<RecordState>, Self::Error>;
+    /// Atomically records one processed operation: its new record state (when written),
+    /// its result, and the device's new last sequence number.
+    fn commit_op(
+        &mut self,
+        result: &StoredResult,
+        state: Option<&RecordState>,
+    ) -> Result<(), Self::Error>;
+    /// A reused sequence number was seen: raise the alarm for this device.
+    fn seq_reuse_detected(&mut self, seq: u64) -> Result<(), Self::Error>;
+}
+
+/// Processes one push batch exactly once: retries are answered as duplicates with their
+/// original result, a gap stops the batch and asks for a resend, a reused number is refused,
+/// and a bad operation is rejected without blocking those after it.
+pub fn process_batch<S: BatchStore>(
+    store: &mut S,
+    device: DeviceId,
+    env: &ApplyEnv,
+    mut ops: Vec<ReceivedOp>,
+) -> Result<PushResponse, S::Error> {
+    ops.sort_by_key(|o| o.seq);
+    let mut last = store.last_seq()?;
+    let mut ids: Vec<RecordId> = ops
+        .iter()
+        .filter(|o| o.seq > last)
+        .filter_map(|o| o.op.as_ref().ok().map(|op| op.record_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    store.lock_records(&ids)?;
+
+    let mut results = Vec::with_capacity(ops.len());
+    let mut resend_from = None;
+    let mut reuse_reported = false;
+    for received in ops {
+        let record_id = received.op.as_ref().ok().map(|op| op.record_id);
+        if let Some(from) = resend_from {
+            results.push(gap_result(received.seq, from));
+            continue;
+        }
+        let stored = if received.seq <= last {
+            store.stored_result(received.seq)?
+        } else {
+            None
+        };
+        match admit(last, received.seq, stored, &received.fingerprint) {
+            Admission::Gap { resend_from: from } => {
+                resend_from = Some(from);
+                results.push(gap_result(received.seq, from));
+            }
+            Admission::Reuse => {
+                if !reuse_reported {
+                    store.seq_reuse_detected(received.seq)?;
+                    reuse_reported = true;
+                }
+                results.push(OpResult {
+                    error: Some(WireError {
+                        code: "seq_reuse".into(),
+                        message: format!(
+                            "sequence number {} was already used for a different operation; \
+                             this installation must register a new device id",
+                            received.seq
+                        ),
+                    }),
+                    ..bare(received.seq, Status::SeqReuse)
+                });
+            }
+            Admission::Duplicate(original) => {
+                let record = match original.record_id {
+                    Some(id) => store.load(id)?.map(|s| RecordView::from(&s)),
+                    None => None,
+                };
+                results.push(OpResult {
+                    original_status: Some(original.status),
+                    dot: original.dot,
+                    conflicts: original.conflicts.clone(),
+                    stale_context: original.stale_context,
+                    clock_skew: original.clock_skew,
+                    error: original.error.clone(),
+                    record,
+                    ..bare(received.seq, Status::Duplicate)
+                });
+            }
+            Admission::Next => {
+                let (stored, state, current) =
+                    process_one(store, device, env, &received, record_id)?;
+                store.commit_op(&stored, state.as_ref())?;
+                last = received.seq;
+                let view = state.as_ref().or(current.as_ref()).map(RecordView::from);
+                results.push(OpResult {
+                    original_status: None,
+                    dot: stored.dot,
+                    conflicts: stored.conflicts,
+                    stale_context: stored.stale_context,
+                    clock_skew: stored.clock_skew,
+                    error: stored.error,
+                    record: view,
+                    ..bare(received.seq, stored.status)
+                });
+            }
+        }
+    }
+    Ok(PushResponse {
+        epoch: env.epoch,
+        acked_seq: last,
+        resend_from,
+        results,
+    })
+}
+
+type Processed = (StoredResult, Option<RecordState>, Option<RecordState>);
+
+fn process_one<S: BatchStore>(
+    store: &mut S,
+    device: DeviceId,
+    env: &ApplyEnv,
+    received: &ReceivedOp,
+    record_id: Option<RecordId>,
+) -> Result<Processed, S::Error> {
+    let mut stored = StoredResult {
+        seq: received.seq,
+        fingerprint: received.fingerprint.clone(),
+        record_id,
+        status: Status::Rejected,
+        dot: None,
+        conflicts: Vec::new(),
+        stale_context: false,
+        clock_skew: false,
+        error: None,
+    };
+    let op = match &received.op {
+        Ok(op) => op,
+        Err(why) => {
+            stored.error = Some(WireError {
+                code: RejectCode::MalformedOperation.as_str().into(),
+                message: why.clone(),
+            });
+            return Ok((stored, None, None));
+        }
+    };
+    let current = store.load(op.record_id)?;
+    let applied = apply(current.clone(), device, op, env);
+    stored.dot = applied.dot;
+    stored.stale_context = applied.stale_context;
+    stored.clock_skew = applied.clock_skew;
+    match applied.outcome {
+        Outcome::Applied => stored.status = Status::Applied,
+        Outcome::Conflict { fields } => {
+            stored.status = Status::Conflict;
+            stored.conflicts = fields;
+        }
+        Outcome::Rejected(r) => stored.error = Some(WireError::from(&r)),
+    }
+    Ok((stored, applied.state, current))
+}
+
+fn bare(seq: u64, status: Status) -> OpResult {
+    OpResult {
+        seq,
+        status,
+        original_status: None,
+        dot: None,
+        conflicts: Vec::new(),
+        stale_context: false,
+        clock_skew: false,
+        error: None,
+        record: None,
+    }
+}
+
+fn gap_result(seq: u64, resend_from: u64) -> OpResult {
+    OpResult {
+        error: Some(WireError {
+            code: "gap".into(),
+            message: format!(
+                "operation {resend_from} is missing; nothing from it on was applied: resend from {resend_from}"
+            ),
+        }),
+        ..bare(seq, Status::Gap)
+    }
+}

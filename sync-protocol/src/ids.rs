@@ -1,0 +1,43 @@
+//! Identifier newtypes. All ids travel as lowercase hyphenated UUID strings.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! uuid_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map($name)
+            }
+        }
+    };
+}
+
+uuid_newtype!(
+    /// A device installation id: made on first launch, made anew after a wipe or reinstall.
+    /// It is the device's actor name in every clock, so it must never be reused.
+    DeviceId
+);
+uuid_newtype!(
+    /// A record id, generated on the device (UUID v7 recommended).
+    RecordId
+);
+uuid_newtype!(
+    /// The database epoch: changes whenever the database is restored, so that clocks and
+    /// cursors from before the restore are never mistaken for current ones.
+    Epoch
+);

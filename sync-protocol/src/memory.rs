@@ -1,0 +1,145 @@
+//! An in-memory reference server: the same batch processing and merge as the real server,
+//! over plain maps. It is the model the database-backed server is tested against, and lets
+//! a client developer run the protocol without a server.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+
+use crate::apply::ApplyEnv;
+use crate::batch::{BatchStore, StoredResult, process_batch};
+use crate::ids::{DeviceId, Epoch, RecordId};
+use crate::state::RecordState;
+use crate::wire::{PushResponse, ReceivedOp, RecordView};
+
+#[derive(Clone, Debug, Default)]
+struct DeviceLog {
+    last_seq: u64,
+    results: BTreeMap<u64, StoredResult>,
+    seq_reuse_alerts: u64,
+}
+
+/// The reference server.
+#[derive(Clone, Debug)]
+pub struct MemoryServer {
+    /// The database epoch.
+    pub epoch: Epoch,
+    records: HashMap<RecordId, RecordState>,
+    devices: HashMap<DeviceId, DeviceLog>,
+    change_seq: u64,
+    changes: BTreeMap<u64, RecordId>,
+    changed_at: HashMap<RecordId, u64>,
+}
+
+impl MemoryServer {
+    /// An empty server in `epoch`.
+    pub fn new(epoch: Epoch) -> Self {
+        MemoryServer {
+            epoch,
+            records: HashMap::new(),
+            devices: HashMap::new(),
+            change_seq: 0,
+            changes: BTreeMap::new(),
+            changed_at: HashMap::new(),
+        }
+    }
+
+    /// Processes one push from `device`, as the real server does in one transaction.
+    pub fn push(&mut self, device: DeviceId, env: &ApplyEnv, ops: Vec<ReceivedOp>) -> PushResponse {
+        let mut store = Store {
+            server: self,
+            device,
+        };
+        match process_batch(&mut store, device, env, ops) {
+            Ok(r) => r,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Records changed after `cursor` (a change sequence number), oldest change first, and
+    /// the cursor to continue from.
+    pub fn pull(&self, cursor: u64) -> (Vec<RecordView>, u64) {
+        let views = self
+            .changes
+            .range(cursor + 1..)
+            .filter_map(|(_, id)| self.records.get(id))
+            .map(RecordView::from)
+            .collect();
+        (views, self.change_seq)
+    }
+
+    /// A record's state.
+    pub fn record(&self, id: RecordId) -> Option<&RecordState> {
+        self.records.get(&id)
+    }
+
+    /// Every record.
+    pub fn records(&self) -> impl Iterator<Item = &RecordState> {
+        self.records.values()
+    }
+
+    /// The last processed sequence number of a device.
+    pub fn last_seq(&self, device: DeviceId) -> u64 {
+        self.devices.get(&device).map_or(0, |d| d.last_seq)
+    }
+
+    /// How many times a device was caught reusing a sequence number.
+    pub fn seq_reuse_alerts(&self, device: DeviceId) -> u64 {
+        self.devices.get(&device).map_or(0, |d| d.seq_reuse_alerts)
+    }
+}
+
+struct Store<'a> {
+    server: &'a mut MemoryServer,
+    device: DeviceId,
+}
+
+impl Store<'_> {
+    fn log(&mut self) -> &mut DeviceLog {
+        self.server.devices.entry(self.device).or_default()
+    }
+}
+
+impl BatchStore for Store<'_> {
+    type Error = Infallible;
+
+    fn last_seq(&mut self) -> Result<u64, Infallible> {
+        Ok(self.log().last_seq)
+    }
+
+    fn stored_result(&mut self, seq: u64) -> Result<Option<StoredResult>, Infallible> {
+        Ok(self.log().results.get(&seq).cloned())
+    }
+
+    fn lock_records(&mut self, _ids: &[RecordId]) -> Result<(), Infallible> {
+        Ok(())
+    }
+
+    fn load(&mut self, id: RecordId) -> Result<Option<RecordState>, Infallible> {
+        Ok(self.server.records.get(&id).cloned())
+    }
+
+    fn commit_op(
+        &mut self,
+        result: &StoredResult,
+        state: Option<&RecordState>,
+    ) -> Result<(), Infallible> {
+        if let Some(state) = state {
+            let s = &mut *self.server;
+            s.change_seq += 1;
+            if let Some(old) = s.changed_at.insert(state.id, s.change_seq) {
+                s.changes.remove(&old);
+            }
+            s.changes.insert(s.change_seq, state.id);
+            s.records.insert(state.id, state.clone());
+        }
+        let log = self.log();
+        log.results.insert(result.seq, result.clone());
+        log.last_seq = result.seq;
+        Ok(())
+    }
+
+    fn seq_reuse_detected(&mut self, _seq: u64) -> Result<(), Infallible> {
+        self.log().seq_reuse_alerts += 1;
+        Ok(())
+    }
+}

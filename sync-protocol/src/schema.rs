@@ -1,0 +1,574 @@
+//! Collection schemas: which collections devices may write, their fields, types, required
+//! fields and field groups. A field group is one merge register: related fields are written
+//! together so a merge never builds a combination nobody wrote (an address from one officer
+//! and an RT from another).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::outcome::{RejectCode, Rejection};
+
+/// The synced collections a device may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    /// Fostered households: mutable, merged per field group.
+    Households,
+    /// Visit reports: append-only; corrections are new visits that name the one they amend.
+    Visits,
+    /// Aid records: append-only ledger; a void is a delete whose tombstone stays.
+    Aid,
+}
+
+/// How a collection's records may change after they are created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutability {
+    /// Any field may be patched; concurrent edits merge per field group.
+    Mutable,
+    /// Created once, never modified; it may only be voided (deleted, tombstone kept).
+    AppendOnly,
+}
+
+/// The type of one field's value. `null` is accepted for every optional field and clears it.
+#[derive(Clone, Copy, Debug)]
+pub enum FieldType {
+    /// A string of at most `max` characters.
+    Text {
+        /// Maximum length in characters.
+        max: usize,
+    },
+    /// A string of exactly `len` ASCII digits (area codes, RT/RW numbers keep leading zeros).
+    Digits {
+        /// Required length.
+        len: usize,
+    },
+    /// A whole number within bounds.
+    Int {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// A number within bounds.
+    Number {
+        /// Smallest allowed value.
+        min: f64,
+        /// Largest allowed value.
+        max: f64,
+    },
+    /// `true` or `false`.
+    Bool,
+    /// A UUID string.
+    Uuid,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// An RFC 3339 date and time with offset, e.g. `2026-11-28T09:30:00+07:00`.
+    DateTime,
+    /// One of a fixed set of snake_case words.
+    Enum(&'static [&'static str]),
+    /// A list of strings, each at most `max_len` characters.
+    TextList {
+        /// Maximum number of items.
+        max_items: usize,
+        /// Maximum length of each item.
+        max_len: usize,
+    },
+}
+
+/// One field of a collection.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldDef {
+    /// The field's wire name.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: FieldType,
+    /// Whether a `put` must give it a non-null value.
+    pub required: bool,
+    /// The merge register it belongs to; `None` means a register of its own.
+    pub group: Option<&'static str>,
+}
+
+impl FieldDef {
+    /// The name of the register this field is merged in.
+    pub fn register(&self) -> &'static str {
+        self.group.unwrap_or(self.name)
+    }
+}
+
+/// A collection's schema.
+#[derive(Debug)]
+pub struct CollectionSchema {
+    /// Which collection.
+    pub collection: Collection,
+    /// Mutable or append-only.
+    pub mutability: Mutability,
+    /// The fields a device may write.
+    pub fields: &'static [FieldDef],
+}
+
+const fn f(name: &'static str, ty: FieldType) -> FieldDef {
+    FieldDef {
+        name,
+        ty,
+        required: false,
+        group: None,
+    }
+}
+const fn req(name: &'static str, ty: FieldType) -> FieldDef {
+    FieldDef {
+        name,
+        ty,
+        required: true,
+        group: None,
+    }
+}
+const fn grouped(mut d: FieldDef, group: &'static str) -> FieldDef {
+    d.group = Some(group);
+    d
+}
+
+const NOTE: FieldType = FieldType::Text { max: 2000 };
+const SCORE: FieldType = FieldType::Int { min: 1, max: 5 };
+const LAT: FieldType = FieldType::Number {
+    min: -90.0,
+    max: 90.0,
+};
+const LON: FieldType = FieldType::Number {
+    min: -180.0,
+    max: 180.0,
+};
+
+/// Household status values.
+pub const HOUSEHOLD_STATUSES: &[&str] = &["active", "graduated", "moved", "deceased", "inactive"];
+/// Where a household's registry entry comes from.
+pub const REGISTRY_SOURCES: &[&str] = &["dtks", "dtsen", "p3ke", "local"];
+/// Visit outcomes.
+pub const VISIT_OUTCOMES: &[&str] = &["completed", "nobody_home", "refused", "moved", "other"];
+/// Kinds of aid.
+pub const AID_KINDS: &[&str] = &[
+    "tunai",
+    "beras",
+    "sembako",
+    "lauk",
+    "perlengkapan_sekolah",
+    "kesehatan",
+    "lainnya",
+];
+/// The aspects of life a visit scores, each with `<aspect>_score` (1-5) and `<aspect>_note`.
+pub const ASPECTS: &[&str] = &["kesehatan", "pendidikan", "pangan", "papan", "ekonomi"];
+
+static HOUSEHOLDS: CollectionSchema = CollectionSchema {
+    collection: Collection::Households,
+    mutability: Mutability::Mutable,
+    fields: &[
+        grouped(f("registry_id", FieldType::Text { max: 64 }), "registry"),
+        grouped(
+            f("registry_source", FieldType::Enum(REGISTRY_SOURCES)),
+            "registry",
+        ),
+        req("head_name", FieldType::Text { max: 200 }),
+        grouped(req("desa_code", FieldType::Digits { len: 10 }), "address"),
+        grouped(f("dusun", FieldType::Text { max: 100 }), "address"),
+        grouped(f("rt", FieldType::Digits { len: 3 }), "address"),
+        grouped(f("rw", FieldType::Digits { len: 3 }), "address"),
+        grouped(f("address", FieldType::Text { max: 500 }), "address"),
+        f("welfare_decile", FieldType::Int { min: 1, max: 10 }),
+        grouped(f("home_lat", LAT), "home_point"),
+        grouped(f("home_lon", LON), "home_point"),
+        f("status", FieldType::Enum(HOUSEHOLD_STATUSES)),
+        f("phone", FieldType::Text { max: 32 }),
+        f("notes", NOTE),
+    ],
+};
+
+static VISITS: CollectionSchema = CollectionSchema {
+    collection: Collection::Visits,
+    mutability: Mutability::AppendOnly,
+    fields: &[
+        req("household_id", FieldType::Uuid),
+        req("visited_at", FieldType::DateTime),
+        req("outcome", FieldType::Enum(VISIT_OUTCOMES)),
+        f("kesehatan_score", SCORE),
+        f("kesehatan_note", NOTE),
+        f("pendidikan_score", SCORE),
+        f("pendidikan_note", NOTE),
+        f("pangan_score", SCORE),
+        f("pangan_note", NOTE),
+        f("papan_score", SCORE),
+        f("papan_note", NOTE),
+        f("ekonomi_score", SCORE),
+        f("ekonomi_note", NOTE),
+        f(
+            "needs",
+            FieldType::TextList {
+                max_items: 50,
+                max_len: 200,
+            },
+        ),
+        grouped(f("gps_lat", LAT), "gps"),
+        grouped(f("gps_lon", LON), "gps"),
+        grouped(
+            f(
+                "gps_accuracy_m",
+                FieldType::Number {
+                    min: 0.0,
+                    max: 100_000.0,
+                },
+            ),
+            "gps",
+        ),
+        grouped(f("gps_mock", FieldType::Bool), "gps"),
+        f("notes", NOTE),
+        f("next_visit_due", FieldType::Date),
+        f("amends", FieldType::Uuid),
+    ],
+};
+
+static AID: CollectionSchema = CollectionSchema {
+    collection: Collection::Aid,
+    mutability: Mutability::AppendOnly,
+    fields: &[
+        req("household_id", FieldType::Uuid),
+        req("given_at", FieldType::DateTime),
+        req("kind", FieldType::Enum(AID_KINDS)),
+        f("quantity", FieldType::Number { min: 0.0, max: 1e9 }),
+        f("unit", FieldType::Text { max: 32 }),
+        f(
+            "value_rupiah",
+            FieldType::Int {
+                min: 0,
+                max: 1_000_000_000_000,
+            },
+        ),
+        f("source", FieldType::Text { max: 100 }),
+        f("note", NOTE),
+    ],
+};
+
+impl Collection {
+    /// Every collection, in a stable order.
+    pub const ALL: [Collection; 3] = [Collection::Households, Collection::Visits, Collection::Aid];
+
+    /// The wire name (`households`, `visits`, `aid`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Collection::Households => "households",
+            Collection::Visits => "visits",
+            Collection::Aid => "aid",
+        }
+    }
+
+    /// Looks a wire name up.
+    pub fn from_name(name: &str) -> Option<Collection> {
+        Collection::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The collection's schema.
+    pub fn schema(self) -> &'static CollectionSchema {
+        match self {
+            Collection::Households => &HOUSEHOLDS,
+            Collection::Visits => &VISITS,
+            Collection::Aid => &AID,
+        }
+    }
+}
+
+/// A write checked against its schema: the registers it writes, each with the value of
+/// every field in that register (`null` for cleared fields).
+pub type RegisterWrites = std::collections::BTreeMap<&'static str, Value>;
+
+impl CollectionSchema {
+    fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|d| d.name == name)
+    }
+
+    fn register_fields(&self, register: &str) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(move |d| d.register() == register)
+    }
+
+    /// Checks a `put` (a whole record): every required field given, every register written.
+    pub fn check_put(&self, fields: &Map<String, Value>) -> Result<RegisterWrites, Rejection> {
+        self.check_known(fields)?;
+        if let Some(missing) = self
+            .fields
+            .iter()
+            .find(|d| d.required && fields.get(d.name).is_none_or(Value::is_null))
+        {
+            return Err(Rejection::new(
+                RejectCode::MissingField,
+                format!(
+                    "`{}` is required in {}",
+                    missing.name,
+                    self.collection.name()
+                ),
+            ));
+        }
+        let mut writes = RegisterWrites::new();
+        for d in self.fields {
+            let value = fields.get(d.name).cloned().unwrap_or(Value::Null);
+            register_object(&mut writes, d.register()).insert(d.name.to_owned(), value);
+        }
+        Ok(writes)
+    }
+
+    /// Checks a `patch`: at least one field, no required field cleared, and every register
+    /// it touches written whole.
+    pub fn check_patch(&self, fields: &Map<String, Value>) -> Result<RegisterWrites, Rejection> {
+        if fields.is_empty() {
+            return Err(Rejection::new(
+                RejectCode::EmptyPatch,
+                "a patch must set at least one field",
+            ));
+        }
+        self.check_known(fields)?;
+        let mut writes = RegisterWrites::new();
+        for (name, value) in fields {
+            let Some(d) = self.field(name) else { continue };
+            if d.required && value.is_null() {
+                return Err(Rejection::new(
+                    RejectCode::MissingField,
+                    format!("`{name}` is required and cannot be cleared"),
+                ));
+            }
+            register_object(&mut writes, d.register()).insert(name.clone(), value.clone());
+        }
+        for (register, value) in &writes {
+            for d in self.register_fields(register) {
+                if value.get(d.name).is_none() {
+                    return Err(Rejection::new(
+                        RejectCode::IncompleteGroup,
+                        format!(
+                            "`{}` belongs to the field group `{register}`, which is written as a \
+                             whole: send every field of the group (null to clear)",
+                            d.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(writes)
+    }
+
+    fn check_known(&self, fields: &Map<String, Value>) -> Result<(), Rejection> {
+        for (name, value) in fields {
+            let Some(d) = self.field(name) else {
+                return Err(Rejection::new(
+                    RejectCode::UnknownField,
+                    format!("{} has no field `{name}`", self.collection.name()),
+                ));
+            };
+            if !value.is_null() {
+                check_value(d, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn register_object<'a>(
+    writes: &'a mut RegisterWrites,
+    register: &'static str,
+) -> &'a mut Map<String, Value> {
+    let entry = writes
+        .entry(register)
+        .or_insert_with(|| Value::Object(Map::new()));
+    match entry {
+        Value::Object(m) => m,
+        other => {
+            *other = Value::Object(Map::new());
+            match other {
+                Value::Object(m) => m,
+                _ => unreachable!("just set to an object"),
+            }
+        }
+    }
+}
+
+fn check_value(d: &FieldDef, v: &Value) -> Result<(), Rejection> {
+    let wrong = |expected: &str| {
+        Err(Rejection::new(
+            RejectCode::WrongType,
+            format!("`{}` must be {expected}", d.name),
+        ))
+    };
+    let invalid = |why: String| {
+        Err(Rejection::new(
+            RejectCode::InvalidValue,
+            format!("`{}` {why}", d.name),
+        ))
+    };
+    match d.ty {
+        FieldType::Text { max } => match v.as_str() {
+            None => wrong("a string"),
+            Some(s) if s.chars().count() > max => {
+                invalid(format!("is longer than {max} characters"))
+            }
+            Some(_) => Ok(()),
+        },
+        FieldType::Digits { len } => match v.as_str() {
+            None => wrong("a string of digits"),
+            Some(s) if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) => {
+                invalid(format!("must be exactly {len} digits"))
+            }
+            Some(_) => Ok(()),
+        },
+        FieldType::Int { min, max } => match v.as_i64() {
+            None => wrong("a whole number"),
+            Some(n) if n < min || n > max => invalid(format!("must be between {min} and {max}")),
+            Some(_) => Ok(()),
+        },
+        FieldType::Number { min, max } => match v.as_f64() {
+            None => wrong("a number"),
+            Some(n) if !(min..=max).contains(&n) => {
+                invalid(format!("must be between {min} and {max}"))
+            }
+            Some(_) => Ok(()),
+        },
+        FieldType::Bool => match v {
+            Value::Bool(_) => Ok(()),
+            _ => wrong("true or false"),
+        },
+        FieldType::Uuid => match v.as_str() {
+            None => wrong("a UUID string"),
+            Some(s) if uuid::Uuid::parse_str(s).is_err() => invalid("is not a valid UUID".into()),
+            Some(_) => Ok(()),
+        },
+        FieldType::Date => match v.as_str() {
+            None => wrong("a date string"),
+            Some(s) if !is_date(s) || s.len() != 10 => {
+                invalid("must be a date like 2026-11-28".into())
+            }
+            Some(_) => Ok(()),
+        },
+        FieldType::DateTime => match v.as_str() {
+            None => wrong("a date-time string"),
+            Some(s) if !is_datetime(s) => {
+                invalid("must be an RFC 3339 date-time like 2026-11-28T09:30:00+07:00".into())
+            }
+            Some(_) => Ok(()),
+        },
+        FieldType::Enum(allowed) => match v.as_str() {
+            None => wrong("a string"),
+            Some(s) if !allowed.contains(&s) => {
+                invalid(format!("must be one of: {}", allowed.join(", ")))
+            }
+            Some(_) => Ok(()),
+        },
+        FieldType::TextList { max_items, max_len } => match v.as_array() {
+            None => wrong("a list of strings"),
+            Some(items) if items.len() > max_items => {
+                invalid(format!("has more than {max_items} items"))
+            }
+            Some(items) => {
+                for item in items {
+                    match item.as_str() {
+                        None => return wrong("a list of strings"),
+                        Some(s) if s.chars().count() > max_len => {
+                            return invalid(format!(
+                                "has an item longer than {max_len} characters"
+                            ));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+fn digits(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn is_date(s: &str) -> bool {
+    let (Some(y), Some(m), Some(d)) = (s.get(0..4), s.get(5..7), s.get(8..10)) else {
+        return false;
+    };
+    if s.as_bytes().get(4) != Some(&b'-') || s.as_bytes().get(7) != Some(&b'-') {
+        return false;
+    }
+    let (Some(y), Some(m), Some(d)) = (digits(y), digits(m), digits(d)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return false;
+    }
+    matches!(
+        (digits(&s[0..2]), digits(&s[3..5]), digits(&s[6..8])),
+        (Some(h), Some(m), Some(sec)) if h < 24 && m < 60 && sec < 61
+    )
+}
+
+fn is_datetime(s: &str) -> bool {
+    if s.len() < 20 || !s.is_char_boundary(10) || !is_date(&s[..10]) {
+        return false;
+    }
+    if !matches!(s.as_bytes()[10], b'T' | b't') || !s.is_char_boundary(19) || !is_time(&s[11..19]) {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || n > 9 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        "Z" | "z" => true,
+        off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) => {
+            off.as_bytes()[3] == b':'
+                && matches!((digits(&off[1..3]), digits(&off[4..6])), (Some(h), Some(m)) if h < 24 && m < 60)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times_are_checked() {
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2023-13-01"));
+        assert!(is_datetime("2026-11-28T09:30:00+07:00"));
+        assert!(is_datetime("2026-11-28T02:30:00.123Z"));
+        assert!(!is_datetime("2026-11-28 09:30:00"));
+        assert!(!is_datetime("2026-11-28T25:30:00Z"));
+        assert!(!is_datetime("2026-11-28T09:30:00+0700"));
+    }
+
+    #[test]
+    fn every_field_group_has_a_member_and_names_are_unique() {
+        for c in Collection::ALL {
+            let s = c.schema();
+            let mut names: Vec<_> = s.fields.iter().map(|d| d.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), s.fields.len(), "{c:?} has a duplicate field");
+            assert!(
+                !names.contains(&crate::state::EXISTS),
+                "reserved register name used"
+            );
+        }
+    }
+}
