@@ -1,0 +1,149 @@
+//! Bearer tokens for sync requests: a JWT naming the user and the device.
+//! Sign-in, refresh and revocation come with accounts; until then tokens are minted with the
+//! configured secret (`kampung-sync token`).
+
+use std::future::{Ready, ready};
+use std::io::Write;
+use std::path::Path;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+use sync_protocol::DeviceId;
+
+use crate::error::ApiError;
+
+/// What an access token says.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The device installation id the token was issued to.
+    pub dev: DeviceId,
+    /// Issued at (seconds since the Unix epoch).
+    pub iat: i64,
+    /// Expires at (seconds since the Unix epoch).
+    pub exp: i64,
+}
+
+/// Signing and checking keys (HS256).
+#[derive(Clone)]
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl Keys {
+    /// Keys from a shared secret.
+    pub fn from_secret(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 30;
+        Keys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// A token for `user` on `device`, valid for `ttl_secs`.
+    pub fn mint(&self, user: &str, device: DeviceId, ttl_secs: i64) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.to_owned(),
+            dev: device,
+            iat: now,
+            exp: now + ttl_secs,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Checks a token's signature and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => ApiError::unauthorized(
+                    "token_expired",
+                    "the access token has expired: refresh it and retry",
+                ),
+                _ => ApiError::unauthorized("invalid_token", "the access token is not valid"),
+            })
+    }
+}
+
+/// Reads the token secret from `dir/jwt-secret`, creating a random one on first start.
+/// Several instances on one PostgreSQL must share a secret: give it in the configuration.
+pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join("jwt-secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim();
+        anyhow::ensure!(
+            s.len() >= 32,
+            "{} is shorter than 32 characters",
+            path.display()
+        );
+        return Ok(s.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let secret = hex::encode(bytes);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path)?;
+    f.write_all(secret.as_bytes())?;
+    tracing::info!(path = %path.display(), "generated a new token secret");
+    Ok(secret.into_bytes())
+}
+
+/// The authenticated caller of a sync request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The user.
+    pub user_id: String,
+    /// The device the token was issued to.
+    pub device: DeviceId,
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller(req))
+    }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let keys = req
+        .app_data::<web::Data<Keys>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("token keys not configured")))?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
+        })?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
+        })?;
+    let claims = keys.verify(token.trim())?;
+    Ok(Caller {
+        user_id: claims.sub,
+        device: claims.dev,
+    })
+}

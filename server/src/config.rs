@@ -1,0 +1,165 @@
+//! Configuration: command-line flags, each with an environment variable. See
+//! `docs/configuration.md`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The default database: an SQLite file in the data folder, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kampung-sync.db";
+
+/// kampung-sync: the sync backend for the ASN Berbagi field app.
+#[derive(Debug, Parser)]
+#[command(name = "kampung-sync", version, about)]
+pub struct Cli {
+    /// Log format.
+    #[arg(long, env = "KAMPUNG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Database epoch commands.
+    Epoch {
+        /// The epoch action.
+        #[command(subcommand)]
+        action: EpochAction,
+    },
+    /// Print an access token for a user and device (until sign-in exists).
+    Token(TokenArgs),
+}
+
+/// Epoch actions.
+#[derive(Debug, Subcommand)]
+pub enum EpochAction {
+    /// Print the current epoch.
+    Show(DbArgs),
+    /// Start a new epoch: run this after restoring a backup, so that devices resync instead
+    /// of trusting versions the restore may reissue for other content.
+    Bump(DbArgs),
+}
+
+/// Where the database is.
+#[derive(Clone, Debug, Args)]
+pub struct DbArgs {
+    /// `sqlite://path/to/file.db` (default) or `postgres://user@host:port/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+/// Flags for `serve`.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address and port to listen on.
+    #[arg(long, env = "KAMPUNG_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Folder for the generated token secret (and the default SQLite file).
+    #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Token signing secret (at least 32 characters). Required when several instances
+    /// share one PostgreSQL; otherwise generated into the data folder on first start.
+    #[arg(long, env = "KAMPUNG_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Largest request body accepted, in bytes (after gzip decompression).
+    #[arg(long, env = "KAMPUNG_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most operations accepted in one push.
+    #[arg(long, env = "KAMPUNG_MAX_BATCH_OPS", default_value_t = 500)]
+    pub max_batch_ops: usize,
+    /// Records per pull page, unless the client asks for fewer.
+    #[arg(long, env = "KAMPUNG_PULL_PAGE_SIZE", default_value_t = 200)]
+    pub pull_page_size: u32,
+    /// How far ahead of the server a device clock may be before its writes are flagged
+    /// `clock_skew` and ordered by the server's clock instead.
+    #[arg(long, env = "KAMPUNG_MAX_CLOCK_DRIFT_MS", default_value_t = 5 * 60 * 1000)]
+    pub max_clock_drift_ms: u64,
+    /// Database connections in the pool (default: 4 on SQLite, 16 on PostgreSQL).
+    #[arg(long, env = "KAMPUNG_POOL_SIZE")]
+    pub pool_size: Option<u32>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "KAMPUNG_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// Flags for `token`.
+#[derive(Clone, Debug, Args)]
+pub struct TokenArgs {
+    /// The user id the token names.
+    #[arg(long)]
+    pub user: String,
+    /// The device installation id (a UUID).
+    #[arg(long)]
+    pub device: String,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_secs: i64,
+    /// Folder holding the generated token secret.
+    #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Token signing secret, if configured instead of generated.
+    #[arg(long, env = "KAMPUNG_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+}
+
+/// Limits the sync service enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest body in bytes.
+    pub max_body_bytes: usize,
+    /// Most operations per push.
+    pub max_batch_ops: usize,
+    /// Default and largest pull page.
+    pub pull_page_size: u32,
+    /// Allowed device clock lead, in milliseconds.
+    pub max_clock_drift_ms: u64,
+}
+
+impl ServeArgs {
+    /// The limits part of the flags.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_batch_ops: self.max_batch_ops,
+            pull_page_size: self.pull_page_size.clamp(1, 1000),
+            max_clock_drift_ms: self.max_clock_drift_ms,
+        }
+    }
+
+    /// Defaults for everything but the database and the bind address (tests, embedding).
+    pub fn new(database_url: &str, bind: &str, data_dir: PathBuf) -> Self {
+        ServeArgs {
+            db: DbArgs {
+                database_url: database_url.to_owned(),
+            },
+            bind: bind.to_owned(),
+            data_dir,
+            jwt_secret: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch_ops: 500,
+            pull_page_size: 200,
+            max_clock_drift_ms: 5 * 60 * 1000,
+            pool_size: None,
+            workers: None,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The database side of a push: `sync_protocol::batch::BatchStore` over one transaction.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use sync_protocol::batch::{BatchStore, StoredResult};
+use sync_protocol::{DeviceId, RecordId, RecordState};
+
+use super::schema::applied_ops;
+use super::{AnyConnection, DbError, DbResult, devices, now_ms, records, to_i64};
+
+/// A batch's view of storage, inside the batch's write transaction, with the device row
+/// already locked by [`devices::lock_or_register`].
+pub struct DbBatchStore<'c> {
+    conn: &'c mut AnyConnection,
+    device: DeviceId,
+    last_seq: u64,
+    scope_key: String,
+    loaded: HashMap<RecordId, Option<RecordState>>,
+}
+
+impl<'c> DbBatchStore<'c> {
+    /// A store for `device`, whose row is locked and whose watermark is `last_seq`.
+    /// Records it writes are put in `scope_key`.
+    pub fn new(
+        conn: &'c mut AnyConnection,
+        device: DeviceId,
+        last_seq: u64,
+        scope_key: String,
+    ) -> Self {
+        DbBatchStore {
+            conn,
+            device,
+            last_seq,
+            scope_key,
+            loaded: HashMap::new(),
+        }
+    }
+}
+
+impl BatchStore for DbBatchStore<'_> {
+    type Error = DbError;
+
+    fn last_seq(&mut self) -> DbResult<u64> {
+        Ok(self.last_seq)
+    }
+
+    fn stored_result(&mut self, seq: u64) -> DbResult<Option<StoredResult>> {
+        let json: Option<String> = applied_ops::table
+            .find((self.device.to_string(), to_i64(seq)?))
+            .select(applied_ops::result)
+            .first(self.conn)
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| DbError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    fn lock_records(&mut self, ids: &[RecordId]) -> DbResult<()> {
+        records::lock(self.conn, ids)
+    }
+
+    fn load(&mut self, id: RecordId) -> DbResult<Option<RecordState>> {
+        if let Some(state) = self.loaded.get(&id) {
+            return Ok(state.clone());
+        }
+        let state = records::load(self.conn, id)?;
+        self.loaded.insert(id, state.clone());
+        Ok(state)
+    }
+
+    fn commit_op(&mut self, result: &StoredResult, state: Option<&RecordState>) -> DbResult<()> {
+        let old = match state {
+            Some(s) => self.load(s.id)?,
+            None => None,
+        };
+        let device = self.device;
+        let scope_key = self.scope_key.clone();
+        // A savepoint per operation: its effect, its stored result and the watermark move
+        // together or not at all.
+        self.conn.transaction::<_, DbError, _>(|c| {
+            if let Some(new) = state {
+                records::save(c, old.as_ref(), new, &scope_key)?;
+            }
+            let json =
+                serde_json::to_string(result).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            diesel::insert_into(applied_ops::table)
+                .values((
+                    applied_ops::device_id.eq(device.to_string()),
+                    applied_ops::seq.eq(to_i64(result.seq)?),
+                    applied_ops::fingerprint.eq(&result.fingerprint),
+                    applied_ops::record_id.eq(result.record_id.map(|r| r.to_string())),
+                    applied_ops::status.eq(result.status.as_str()),
+                    applied_ops::result.eq(json),
+                    applied_ops::applied_at.eq(now_ms()),
+                ))
+                .execute(c)?;
+            devices::set_last_seq(c, device, to_i64(result.seq)?)
+        })?;
+        if let Some(new) = state {
+            self.loaded.insert(new.id, Some(new.clone()));
+        }
+        self.last_seq = result.seq;
+        Ok(())
+    }
+
+    fn seq_reuse_detected(&mut self, seq: u64) -> DbResult<()> {
+        tracing::warn!(device = %self.device, seq, "sequence number reused with different content: reinstalled or cloned device");
+        devices::note_seq_reuse(self.conn, self.device)
+    }
+}

@@ -1,0 +1,149 @@
+//! The pull cursor: which records changed after a position, without ever skipping one.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text};
+use sync_protocol::RecordId;
+
+use super::schema::records;
+use super::{AnyConnection, DbError, DbResult};
+
+/// A position in the change order: `(xid, seq)` on PostgreSQL, `(0, seq)` on SQLite.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// Top-level transaction id of the change (PostgreSQL), 0 on SQLite.
+    pub xid: i64,
+    /// Change sequence number.
+    pub seq: i64,
+}
+
+/// One page of changed record ids.
+#[derive(Debug)]
+pub struct Page {
+    /// Changed records, in change order.
+    pub ids: Vec<RecordId>,
+    /// Where the next page starts.
+    pub next: Position,
+    /// Whether more changes are ready now.
+    pub has_more: bool,
+}
+
+#[derive(QueryableByName)]
+struct PgRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    change_xid: i64,
+    #[diesel(sql_type = BigInt)]
+    change_seq: i64,
+}
+
+#[derive(QueryableByName)]
+struct Horizon {
+    #[diesel(sql_type = BigInt)]
+    horizon: i64,
+}
+
+/// Records in `scopes` changed after `after`, at most `limit`. Run inside
+/// [`super::read_tx`]: on PostgreSQL the horizon and the rows must share one snapshot.
+pub fn changed_since(
+    conn: &mut AnyConnection,
+    scopes: &[String],
+    after: Position,
+    limit: i64,
+) -> DbResult<Page> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            // One writer, and change_seq is taken inside its write transaction: every
+            // number below the highest committed one is committed too.
+            let rows: Vec<(String, i64)> = records::table
+                .filter(records::version.gt(0))
+                .filter(records::scope_key.eq_any(scopes))
+                .filter(records::change_seq.gt(after.seq))
+                .order(records::change_seq)
+                .limit(limit + 1)
+                .select((records::id, records::change_seq))
+                .load(c)?;
+            let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
+            let next = rows
+                .last()
+                .map_or(after, |(_, seq)| Position { xid: 0, seq: *seq });
+            Ok(Page {
+                ids: parse_ids(rows.iter().map(|(id, _)| id))?,
+                next,
+                has_more,
+            })
+        }
+        AnyConnection::Postgresql(c) => {
+            // Only transactions below the oldest running one are all settled, so read only
+            // there, in (xid, seq) order: a seq cursor with an xid filter would step past a
+            // lower seq whose transaction commits later.
+            let rows: Vec<PgRow> = diesel::sql_query(
+                "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) \
+                 SELECT r.id, r.change_xid, r.change_seq FROM records r CROSS JOIN h \
+                 WHERE r.version > 0 AND r.scope_key = ANY($1) \
+                   AND (r.change_xid, r.change_seq) > ($2, $3) \
+                   AND r.change_xid < h.horizon \
+                 ORDER BY r.change_xid, r.change_seq LIMIT $4",
+            )
+            .bind::<Array<Text>, _>(scopes)
+            .bind::<BigInt, _>(after.xid)
+            .bind::<BigInt, _>(after.seq)
+            .bind::<BigInt, _>(limit + 1)
+            .load(c)?;
+            let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
+            let next = if has_more {
+                rows.last().map_or(after, |r| Position {
+                    xid: r.change_xid,
+                    seq: r.change_seq,
+                })
+            } else {
+                // Same snapshot as the rows (REPEATABLE READ): everything below the horizon
+                // in scope has been read, so the cursor may move up to it.
+                let h: Horizon = diesel::sql_query(
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
+                )
+                .get_result(c)?;
+                after.max(Position {
+                    xid: h.horizon,
+                    seq: 0,
+                })
+            };
+            Ok(Page {
+                ids: parse_ids(rows.iter().map(|r| &r.id))?,
+                next,
+                has_more,
+            })
+        }
+    }
+}
+
+/// How far pulls lag behind writes: the number of committed changes not yet below the
+/// horizon because an older transaction is still running (PostgreSQL); 0 on SQLite.
+pub fn horizon_lag(conn: &mut AnyConnection) -> DbResult<i64> {
+    #[derive(QueryableByName)]
+    struct Lag {
+        #[diesel(sql_type = BigInt)]
+        lag: i64,
+    }
+    match conn {
+        AnyConnection::Sqlite(_) => Ok(0),
+        AnyConnection::Postgresql(c) => {
+            let lag: Lag = diesel::sql_query(
+                "SELECT count(*)::bigint AS lag FROM records \
+                 WHERE change_xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            )
+            .get_result(c)?;
+            Ok(lag.lag)
+        }
+    }
+}
+
+fn parse_ids<'a>(ids: impl Iterator<Item = &'a String>) -> DbResult<Vec<RecordId>> {
+    ids.map(|id| {
+        id.parse()
+            .map_err(|_| DbError::Corrupt(format!("record id `{id}`")))
+    })
+    .collect()
+}

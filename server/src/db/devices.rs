@@ -1,0 +1,92 @@
+//! Devices and their exactly-once watermark.
+
+use diesel::prelude::*;
+use sync_protocol::DeviceId;
+
+use super::schema::devices;
+use super::{AnyConnection, DbResult, now_ms, per_backend, to_u64};
+
+/// A device row, locked for the rest of the transaction.
+#[derive(Clone, Debug)]
+pub struct LockedDevice {
+    /// The user the device is registered to.
+    pub user_id: String,
+    /// The last processed sequence number.
+    pub last_seq: u64,
+    /// Whether the device was revoked.
+    pub revoked: bool,
+}
+
+/// Registers the device to `user_id` if it is new, then locks its row. Locking the device
+/// first serialises its batches across server instances: a retry racing the original waits,
+/// then sees the original's watermark.
+pub fn lock_or_register(
+    conn: &mut AnyConnection,
+    device: DeviceId,
+    user_id: &str,
+) -> DbResult<LockedDevice> {
+    let id = device.to_string();
+    per_backend!(conn, c => diesel::insert_into(devices::table)
+        .values((
+            devices::id.eq(&id),
+            devices::user_id.eq(user_id),
+            devices::last_seq.eq(0),
+            devices::revoked.eq(false),
+            devices::seq_reuse_count.eq(0),
+            devices::created_at.eq(now_ms()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let query =
+        devices::table
+            .find(&id)
+            .select((devices::user_id, devices::last_seq, devices::revoked));
+    let (user, last, revoked): (String, i64, bool) = match conn {
+        AnyConnection::Postgresql(c) => query.for_update().first(c)?,
+        // BEGIN IMMEDIATE already holds the database's write lock.
+        AnyConnection::Sqlite(c) => query.first(c)?,
+    };
+    Ok(LockedDevice {
+        user_id: user,
+        last_seq: to_u64(last)?,
+        revoked,
+    })
+}
+
+/// Moves the watermark and notes the push time.
+pub fn set_last_seq(conn: &mut AnyConnection, device: DeviceId, seq: i64) -> DbResult<()> {
+    diesel::update(devices::table.find(device.to_string()))
+        .set((
+            devices::last_seq.eq(seq),
+            devices::last_push_at.eq(Some(now_ms())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Counts a caught sequence-number reuse, for the operator's alert.
+pub fn note_seq_reuse(conn: &mut AnyConnection, device: DeviceId) -> DbResult<()> {
+    diesel::update(devices::table.find(device.to_string()))
+        .set(devices::seq_reuse_count.eq(devices::seq_reuse_count + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many sequence-number reuses were caught for a device.
+pub fn seq_reuse_count(conn: &mut AnyConnection, device: DeviceId) -> DbResult<i64> {
+    Ok(devices::table
+        .find(device.to_string())
+        .select(devices::seq_reuse_count)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// A device's owner and revocation flag, if the device is known.
+pub fn find(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<(String, bool)>> {
+    Ok(devices::table
+        .find(device.to_string())
+        .select((devices::user_id, devices::revoked))
+        .first(conn)
+        .optional()?)
+}

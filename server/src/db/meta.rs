@@ -1,0 +1,48 @@
+//! The database epoch and SQLite's change counter.
+
+use diesel::prelude::*;
+use sync_protocol::Epoch;
+use uuid::Uuid;
+
+use super::schema::sync_meta;
+use super::{AnyConnection, DbError, DbResult, per_backend};
+
+/// Creates the epoch row on a fresh database. Safe when several instances start at once.
+pub fn ensure_epoch(conn: &mut AnyConnection) -> DbResult<()> {
+    let fresh = Uuid::new_v4().to_string();
+    per_backend!(conn, c => diesel::insert_into(sync_meta::table)
+        .values((sync_meta::id.eq(1), sync_meta::epoch.eq(&fresh), sync_meta::change_seq.eq(0)))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// The current epoch.
+pub fn epoch(conn: &mut AnyConnection) -> DbResult<Epoch> {
+    let s: String = sync_meta::table.select(sync_meta::epoch).first(conn)?;
+    s.parse()
+        .map_err(|_| DbError::Corrupt(format!("epoch `{s}` is not a UUID")))
+}
+
+/// Starts a new epoch, as after a restore: every context and cursor issued before now is
+/// treated as from another database. Returns the new epoch.
+pub fn bump_epoch(conn: &mut AnyConnection) -> DbResult<Epoch> {
+    let fresh = Uuid::new_v4();
+    diesel::update(sync_meta::table)
+        .set(sync_meta::epoch.eq(fresh.to_string()))
+        .execute(conn)?;
+    Ok(Epoch(fresh))
+}
+
+/// The next change sequence number for a record write. On SQLite it comes from the counter
+/// row, inside the write transaction, so sequence order is commit order. On PostgreSQL the
+/// trigger stamps the transaction id and a sequence value, and this returns 0.
+pub fn next_change_seq(conn: &mut AnyConnection) -> DbResult<i64> {
+    match conn {
+        AnyConnection::Sqlite(c) => Ok(diesel::update(sync_meta::table)
+            .set(sync_meta::change_seq.eq(sync_meta::change_seq + 1))
+            .returning(sync_meta::change_seq)
+            .get_result(c)?),
+        AnyConnection::Postgresql(_) => Ok(0),
+    }
+}

@@ -1,0 +1,336 @@
+//! The storage layer: the only code that knows diesel and the two backends.
+//!
+//! Error types by layer: functions here return [`DbResult`] (diesel's error, or a pool
+//! error); services turn those into `ApiError`; startup code uses `anyhow`.
+
+pub mod batch_store;
+pub mod changes;
+pub mod devices;
+pub mod meta;
+pub mod provision;
+pub mod records;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// One connection to either backend; the backend comes from the database URL.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL, for production and several server instances.
+    Postgresql(PgConnection),
+    /// Embedded SQLite, the default: one file, one server instance.
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same expression against whichever backend connection `$conn` holds, for the few
+/// statements outside `MultiConnection`'s common subset (upserts, row locks, RETURNING).
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
+/// A storage error.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A query failed.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    /// No connection could be had.
+    #[error("database unavailable: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// A stored value could not be read back (corruption or a bug).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// Whether retrying the whole transaction may succeed (deadlock, serialization failure,
+    /// two first writes of one record racing).
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Query(Error::DatabaseError(kind, info)) => {
+                matches!(
+                    kind,
+                    DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::UniqueViolation
+                ) || info.message().contains("deadlock")
+                    || info.message().contains("database is locked")
+            }
+            DbError::Pool(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Storage result.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Which backend a URL names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A PostgreSQL URL, as given.
+    Postgres(String),
+    /// The path of an SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl Backend {
+    /// Reads a database URL: `postgres://…` or `postgresql://…`, `sqlite://path` or
+    /// `sqlite:path`. Anything else is refused rather than guessed, so a typo cannot create
+    /// a fresh empty database.
+    pub fn from_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres(url.to_owned()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            anyhow::ensure!(!path.is_empty(), "the SQLite URL `{url}` names no file");
+            anyhow::ensure!(
+                path != ":memory:",
+                "an in-memory SQLite database would be one empty database per pooled connection"
+            );
+            Ok(Backend::Sqlite(PathBuf::from(path)))
+        } else {
+            anyhow::bail!(
+                "unsupported DATABASE_URL `{}`: use postgres://… or sqlite://path",
+                redact(url)
+            )
+        }
+    }
+
+    /// A short name for logs and health checks.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    fn connect(&self) -> diesel::ConnectionResult<AnyConnection> {
+        match self {
+            Backend::Postgres(url) => PgConnection::establish(url).map(AnyConnection::Postgresql),
+            Backend::Sqlite(path) => {
+                SqliteConnection::establish(&path.to_string_lossy()).map(AnyConnection::Sqlite)
+            }
+        }
+    }
+}
+
+/// Hides a password in a URL for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// An r2d2 manager that picks the backend from the URL and keeps the real connection error
+/// (the derived `establish` tries each backend and reports only "invalid URL").
+#[derive(Clone, Debug)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.backend.connect().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        AnyConnection::is_broken_transaction_manager(conn)
+    }
+}
+
+/// SQLite is configured per connection: these do not persist in the file.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The connection pool.
+pub type Pool = r2d2::Pool<Manager>;
+/// A pooled connection.
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Opens the database (creating the SQLite file and its folder if needed), runs pending
+/// migrations, makes sure the epoch exists, and returns a pool.
+pub fn open(backend: &Backend, pool_size: u32) -> anyhow::Result<Pool> {
+    if let Backend::Sqlite(path) = backend {
+        create_parent(path)?;
+    }
+    migrate(backend)?;
+    let pool = r2d2::Pool::builder()
+        .max_size(pool_size)
+        .connection_timeout(Duration::from_secs(10))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(Manager {
+            backend: backend.clone(),
+        })?;
+    Ok(pool)
+}
+
+fn create_parent(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs pending migrations on one connection, then makes sure the epoch row exists.
+/// Returns the versions applied.
+pub fn migrate(backend: &Backend) -> anyhow::Result<Vec<String>> {
+    if let Backend::Sqlite(path) = backend {
+        create_parent(path)?;
+    }
+    let mut conn = backend
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", backend.name()))?;
+    let applied = match &mut conn {
+        AnyConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        }
+        AnyConnection::Postgresql(c) => {
+            // Several instances may start at once: one migrates, the others wait.
+            c.batch_execute("SELECT pg_advisory_lock(7349121)")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+            c.batch_execute("SELECT pg_advisory_unlock(7349121)")?;
+            result?
+        }
+    };
+    meta::ensure_epoch(&mut conn)?;
+    Ok(applied)
+}
+
+/// Runs `f` in a write transaction. On SQLite that is `BEGIN IMMEDIATE`: the write lock is
+/// taken first, so commits are serialised in change_seq order and a read-then-write cannot
+/// fail with `SQLITE_BUSY_SNAPSHOT`. On PostgreSQL it is READ COMMITTED with row locks.
+pub fn write_tx<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DbError>,
+{
+    let begun = match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c),
+    };
+    begun.map_err(|e| E::from(DbError::Query(e)))?;
+    finish_tx(conn, f)
+}
+
+/// Runs `f` in a read transaction that sees one snapshot: REPEATABLE READ, READ ONLY on
+/// PostgreSQL (the pull horizon and the rows it admits must come from the same snapshot);
+/// a deferred transaction on SQLite (in WAL mode, one snapshot from the first read).
+pub fn read_tx<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DbError>,
+{
+    let begun = match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")
+        }
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        ),
+    };
+    begun.map_err(|e| E::from(DbError::Query(e)))?;
+    finish_tx(conn, f)
+}
+
+fn finish_tx<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DbError>,
+{
+    match f(conn) {
+        Ok(v) => {
+            AnyConnection::commit_transaction(conn).map_err(|e| E::from(DbError::Query(e)))?;
+            Ok(v)
+        }
+        Err(e) => {
+            if let Err(rollback) = AnyConnection::rollback_transaction(conn) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Whether the database answers.
+pub fn ping(conn: &mut AnyConnection) -> DbResult<()> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch, as stored.
+pub fn now_ms() -> i64 {
+    i64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_i64(n: u64) -> DbResult<i64> {
+    i64::try_from(n).map_err(|_| DbError::Corrupt(format!("{n} does not fit a BIGINT")))
+}
+
+pub(crate) fn to_u64(n: i64) -> DbResult<u64> {
+    u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative counter {n}")))
+}

@@ -1,0 +1,52 @@
+//! Creating and dropping whole PostgreSQL databases: for tests and benchmarks that each
+//! want a fresh database, and for operators setting one up.
+
+use diesel::pg::PgConnection;
+use diesel::{Connection, RunQueryDsl};
+
+/// Creates database `name` on the server that `admin_url` (a URL to an existing database,
+/// e.g. `postgres://postgres@127.0.0.1:5432/postgres`) points at, and returns its URL.
+pub fn create_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        name.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "database names here are lowercase letters, digits and underscores"
+    );
+    let mut c = PgConnection::establish(admin_url).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach PostgreSQL at {}: {e}",
+            super::redact(admin_url)
+        )
+    })?;
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c)?;
+    Ok(with_database(admin_url, name))
+}
+
+/// Drops database `name`, disconnecting anyone still on it.
+pub fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        name.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+        "database names here are lowercase letters, digits and underscores"
+    );
+    let mut c = PgConnection::establish(admin_url)?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c)?;
+    Ok(())
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}

@@ -1,0 +1,15 @@
+//! kampung-sync: the REST sync service of the ASN Berbagi field app and the admin API over
+//! the consolidated records.
+//!
+//! Layers: `routes` (thin HTTP handlers) → `service` (the rules, one transaction per use
+//! case) → `db` (the only code that knows diesel and the backends). The merge itself is the
+//! pure `sync_protocol` crate.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod routes;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

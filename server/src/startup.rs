@@ -1,0 +1,119 @@
+//! Building the application: database, keys, HTTP server.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::dev::{Server, Service};
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::{self, Keys};
+use crate::config::{Limits, ServeArgs};
+use crate::db::{self, Backend, Pool};
+use crate::error::{self, ApiError};
+use crate::routes;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Database pool.
+    pub pool: Pool,
+    /// Enforced limits.
+    pub limits: Limits,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+}
+
+/// A built, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens and migrates the database, loads the token secret, binds the listener.
+    /// Must be called inside an actix system.
+    pub fn build(args: ServeArgs) -> anyhow::Result<Application> {
+        let backend = Backend::from_url(&args.db.database_url)?;
+        let pool_size = args.pool_size.unwrap_or(match backend {
+            Backend::Sqlite(_) => 4,
+            Backend::Postgres(_) => 16,
+        });
+        let pool = db::open(&backend, pool_size)?;
+        let secret = match &args.jwt_secret {
+            Some(s) => {
+                anyhow::ensure!(
+                    s.len() >= 32,
+                    "the token secret must be at least 32 characters"
+                );
+                s.as_bytes().to_vec()
+            }
+            None => auth::load_or_create_secret(&args.data_dir)?,
+        };
+        let keys = web::Data::new(Keys::from_secret(&secret));
+        let limits = args.limits();
+        let state = web::Data::new(AppState {
+            pool,
+            limits,
+            backend: backend.name(),
+        });
+        let listener = TcpListener::bind(&args.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(address = %listener.local_addr()?, backend = backend.name(), "listening");
+
+        let json = web::JsonConfig::default()
+            .limit(limits.max_body_bytes)
+            .error_handler(|err, _| error::json_error(err).into());
+        let query = web::QueryConfig::default()
+            .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(keys.clone())
+                .app_data(json.clone())
+                .app_data(query.clone())
+                .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
+                .wrap_fn(|req, srv| {
+                    let started = Instant::now();
+                    let method = req.method().clone();
+                    let path = req.path().to_owned();
+                    let fut = srv.call(req);
+                    async move {
+                        let res = fut.await?;
+                        tracing::info!(
+                            %method,
+                            %path,
+                            status = res.status().as_u16(),
+                            ms = started.elapsed().as_millis(),
+                            "request"
+                        );
+                        Ok(res)
+                    }
+                })
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?;
+        if let Some(n) = args.workers {
+            server = server.workers(n);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
