@@ -9,7 +9,7 @@ use crate::ids::{DeviceId, Epoch};
 use crate::outcome::{Outcome, RejectCode, Rejection};
 use crate::schema::{Collection, Mutability, RegisterWrites};
 use crate::state::{EXISTS, RecordState, Sibling};
-use crate::wire::{OpKind, Operation};
+use crate::wire::{MAX_SAFE_INTEGER, OpKind, Operation};
 
 /// What the server knows when it applies an operation.
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +96,12 @@ fn plan(
         ));
     }
     check_context(&op.ctx, device, op.seq)?;
+    if op.hlc.wall_ms > MAX_SAFE_INTEGER {
+        return Err(Rejection::new(
+            RejectCode::InvalidValue,
+            "`hlc.wall_ms` must be milliseconds since 1970, below 2^53",
+        ));
+    }
     let schema = collection.schema();
     let empty = serde_json::Map::new();
     let fields = op.fields.as_ref().unwrap_or(&empty);

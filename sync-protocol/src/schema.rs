@@ -360,6 +360,12 @@ impl CollectionSchema {
             if !value.is_null() {
                 check_value(d, value)?;
             }
+            if d.required && value.as_str().is_some_and(|t| t.trim().is_empty()) {
+                return Err(Rejection::new(
+                    RejectCode::MissingField,
+                    format!("`{name}` is required and cannot be blank"),
+                ));
+            }
         }
         Ok(())
     }

@@ -51,6 +51,10 @@ pub struct Operation {
     pub fields: Option<Map<String, Value>>,
 }
 
+/// The largest integer a JavaScript number holds exactly: the bound on sequence numbers and
+/// clock milliseconds, so that any client can keep them as plain numbers.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// A push: a batch of one device's operations, in sequence order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,15 +85,20 @@ impl ReceivedOp {
         let seq = raw
             .get("seq")
             .and_then(Value::as_u64)
-            .filter(|s| *s >= 1)
-            .ok_or_else(|| format!("ops[{index}] has no `seq` (a whole number from 1)"))?;
-        let fingerprint = fingerprint(&raw);
-        let op = serde_json::from_value::<Operation>(raw).map_err(|e| e.to_string());
-        Ok(ReceivedOp {
-            seq,
-            fingerprint,
-            op,
-        })
+            .filter(|s| (1..=MAX_SAFE_INTEGER).contains(s))
+            .ok_or_else(|| {
+                format!("ops[{index}] has no usable `seq` (a whole number from 1 to 2^53-1)")
+            })?;
+        match serde_json::from_value::<Operation>(raw.clone()) {
+            // Fingerprint the operation as understood, so that a retry re-encoded by the
+            // client (keys reordered, defaults spelled out) is still a retry.
+            Ok(op) => Ok(ReceivedOp::from_operation(op)),
+            Err(e) => Ok(ReceivedOp {
+                seq,
+                fingerprint: fingerprint(&raw),
+                op: Err(e.to_string()),
+            }),
+        }
     }
 
     /// Wraps an already parsed operation (clients and tests).

@@ -1,1 +1,472 @@
-//! Test support lives in `tests/`.
+//! Test support: real databases (a temporary SQLite file, or a fresh PostgreSQL database per
+//! test), the real server over real HTTP on a loopback port, and a small sync client.
+#![allow(clippy::unwrap_used)] // test support: a failed setup should stop the test loudly
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use kampung_sync::auth::Keys;
+use kampung_sync::config::ServeArgs;
+use kampung_sync::db::{self, AnyConnection, provision};
+use kampung_sync::startup::Application;
+use serde_json::{Value, json};
+use sync_protocol::DeviceId;
+use uuid::Uuid;
+
+/// The variable that turns the PostgreSQL leg on: a URL to an existing database on the
+/// server to create test databases on.
+pub const PG_ENV: &str = "KAMPUNG_TEST_PG_URL";
+
+/// The token secret every test server shares, so that two instances accept each other's
+/// tokens.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// Which backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+impl Backend {
+    /// PostgreSQL when the leg is turned on; `None` (and a note) when it is not.
+    pub fn postgres() -> Option<Backend> {
+        if std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
+            Some(Backend::Postgres)
+        } else {
+            eprintln!("PostgreSQL leg off: set {PG_ENV} to run this test on PostgreSQL");
+            None
+        }
+    }
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDb {
+    /// Its URL.
+    pub url: String,
+    /// Backend.
+    pub backend: Backend,
+    dir: PathBuf,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    /// A new empty database.
+    pub fn new(backend: Backend) -> TestDb {
+        let tag = Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("kampung-test-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        match backend {
+            Backend::Sqlite => TestDb {
+                url: format!("sqlite://{}", dir.join("sync.db").display()),
+                backend,
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let admin = std::env::var(PG_ENV).unwrap();
+                let name = format!("kampung_test_{tag}");
+                let url = provision::create_database(&admin, &name).unwrap_or_else(|e| {
+                    panic!("{PG_ENV} is set but PostgreSQL is unusable: {e:#}")
+                });
+                TestDb {
+                    url,
+                    backend,
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    /// A copy of this database as it is now, as a backup would hold it. Stop the servers
+    /// on it first (PostgreSQL copies only an idle template).
+    pub fn snapshot(&self) -> TestDb {
+        let copy = TestDb::new(self.backend);
+        match self.backend {
+            Backend::Sqlite => {
+                let target = copy.dir.join("sync.db");
+                let mut c = self.connect();
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut c,
+                    &format!("VACUUM INTO '{}'", target.display()),
+                )
+                .unwrap();
+            }
+            Backend::Postgres => {
+                let admin = std::env::var(PG_ENV).unwrap();
+                let copy_name = copy.pg_name.clone().unwrap();
+                provision::drop_database(&admin, &copy_name).unwrap();
+                let mut c = db::connect(&admin).unwrap();
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut c,
+                    &format!(
+                        "CREATE DATABASE {copy_name} TEMPLATE {}",
+                        self.pg_name.as_deref().unwrap()
+                    ),
+                )
+                .unwrap();
+            }
+        }
+        copy
+    }
+
+    /// A direct connection, for holding locks and inspecting rows.
+    pub fn connect(&self) -> AnyConnection {
+        db::connect(&self.url).unwrap()
+    }
+
+    /// Runs SQL on a fresh connection.
+    pub fn execute(&self, sql: &str) {
+        let mut c = self.connect();
+        diesel::connection::SimpleConnection::batch_execute(&mut c, sql).unwrap();
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let (Some(name), Ok(admin)) = (&self.pg_name, std::env::var(PG_ENV))
+            && let Err(e) = provision::drop_database(&admin, name)
+        {
+            eprintln!("could not drop test database {name}: {e:#}");
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running server instance on a loopback port.
+pub struct TestServer {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    agent: ureq::Agent,
+    keys: Keys,
+}
+
+impl TestServer {
+    /// Starts an instance on `db` with default limits.
+    pub fn start(db: &TestDb) -> TestServer {
+        Self::start_with(db, |_| {})
+    }
+
+    /// Starts an instance on `db`, letting the test adjust its configuration.
+    pub fn start_with(db: &TestDb, adjust: impl FnOnce(&mut ServeArgs)) -> TestServer {
+        if std::env::var("TEST_LOG").is_ok() {
+            kampung_sync::telemetry::init(kampung_sync::config::LogFormat::Text);
+        }
+        let mut args = ServeArgs::new(&db.url, "127.0.0.1:0", db.dir.join("data"));
+        args.jwt_secret = Some(SECRET.into());
+        args.workers = Some(2);
+        adjust(&mut args);
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                match Application::build(args) {
+                    Ok(app) => {
+                        tx.send(Ok((app.port(), app.handle()))).unwrap();
+                        app.run().await.unwrap();
+                    }
+                    Err(e) => tx.send(Err(format!("{e:#}"))).unwrap(),
+                }
+            });
+        });
+        let (port, handle) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap()
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        TestServer {
+            base: format!("http://127.0.0.1:{port}"),
+            handle,
+            thread: Some(thread),
+            agent,
+            keys: Keys::from_secret(SECRET.as_bytes()),
+        }
+    }
+
+    /// Stops the instance and waits until its database connections are closed.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(t) = self.thread.take() {
+            actix_web::rt::System::new().block_on(self.handle.stop(false));
+            let _ = t.join();
+        }
+    }
+
+    /// Committed changes still waiting behind the pull horizon (see `/healthz`).
+    pub fn horizon_lag(&self) -> i64 {
+        let (status, body) = self.get("/healthz", None);
+        assert_eq!(status, 200, "{body}");
+        body["pull_horizon_lag"].as_i64().unwrap()
+    }
+
+    /// An access token for `user` on `device`.
+    pub fn token(&self, user: &str, device: DeviceId) -> String {
+        self.keys.mint(user, device, 3600).unwrap()
+    }
+
+    /// An access token that expired an hour ago.
+    pub fn expired_token(&self, user: &str, device: DeviceId) -> String {
+        self.keys.mint(user, device, -3600).unwrap()
+    }
+
+    /// `GET path`, with an optional bearer token: (status, JSON body).
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        read(req.call().unwrap())
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.post_raw(
+            path,
+            token,
+            &[("Content-Type", "application/json")],
+            body.to_string().into_bytes(),
+        )
+    }
+
+    /// `POST path` with raw bytes and headers.
+    pub fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        read(req.send(&body[..]).unwrap())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn read(mut resp: ureq::http::Response<ureq::Body>) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// A field device: an installation id, a user, a token, a sequence counter, the versions
+/// it has seen, and a pull cursor.
+pub struct Device {
+    /// Installation id.
+    pub id: DeviceId,
+    /// The user it is registered to.
+    pub user: String,
+    /// Its access token.
+    pub token: String,
+    /// The last sequence number used.
+    pub seq: u64,
+    /// Pull cursor.
+    pub cursor: Option<String>,
+}
+
+impl Device {
+    /// A new device for `user`, with a token from `server`.
+    pub fn new(server: &TestServer, user: &str) -> Device {
+        let id = DeviceId(Uuid::now_v7());
+        Device {
+            id,
+            user: user.into(),
+            token: server.token(user, id),
+            seq: 0,
+            cursor: None,
+        }
+    }
+
+    /// The next operation's sequence number.
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Pushes raw operations: (status, body).
+    pub fn push(&self, server: &TestServer, ops: Vec<Value>) -> (u16, Value) {
+        server.post(
+            "/v1/sync/push",
+            Some(&self.token),
+            &json!({"device_id": self.id, "ops": ops}),
+        )
+    }
+
+    /// Pushes and expects 200.
+    pub fn push_ok(&self, server: &TestServer, ops: Vec<Value>) -> Value {
+        let (status, body) = self.push(server, ops);
+        assert_eq!(status, 200, "push failed: {body}");
+        body
+    }
+
+    /// Pulls every page since the cursor, moving it; returns all changed records.
+    ///
+    /// On PostgreSQL a pull may stall for a moment behind a transaction that could still
+    /// commit (other tests share the cluster), so this pulls until the server reports no
+    /// change waiting behind the horizon before and after an empty pull.
+    pub fn pull_all(&mut self, server: &TestServer) -> Vec<Value> {
+        let mut out = Vec::new();
+        for _ in 0..500 {
+            let before = server.horizon_lag();
+            let got = self.pull_once(server);
+            let settled = got.is_empty() && before == 0 && server.horizon_lag() == 0;
+            out.extend(got);
+            if settled {
+                return out;
+            }
+            if out.is_empty() || before > 0 {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        panic!("pulls did not settle");
+    }
+
+    /// Pulls every page since the cursor once, moving it.
+    pub fn pull_once(&mut self, server: &TestServer) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let (status, page) = self.pull_page(server, None);
+            assert_eq!(status, 200, "pull failed: {page}");
+            out.extend(page["changes"].as_array().cloned().unwrap_or_default());
+            self.cursor = page["cursor"].as_str().map(str::to_owned);
+            if page["has_more"] != json!(true) {
+                return out;
+            }
+        }
+    }
+
+    /// One pull page from the current cursor (does not move it).
+    pub fn pull_page(&self, server: &TestServer, limit: Option<u32>) -> (u16, Value) {
+        let mut q = Vec::new();
+        if let Some(c) = &self.cursor {
+            q.push(format!("cursor={c}"));
+        }
+        if let Some(l) = limit {
+            q.push(format!("limit={l}"));
+        }
+        server.get(&format!("/v1/sync/pull?{}", q.join("&")), Some(&self.token))
+    }
+}
+
+/// A household put operation.
+pub fn put_household(seq: u64, record: Uuid, seen: u64, epoch: Option<&str>, head: &str) -> Value {
+    json!({
+        "seq": seq,
+        "collection": "households",
+        "record_id": record,
+        "kind": "put",
+        "ctx": {"epoch": epoch, "vv": {"server": seen}},
+        "hlc": {"wall_ms": now_ms(), "counter": 0},
+        "fields": {"head_name": head, "desa_code": "3510010001", "status": "active"}
+    })
+}
+
+/// A household patch operation.
+pub fn patch_household(
+    seq: u64,
+    record: Uuid,
+    seen: u64,
+    epoch: Option<&str>,
+    fields: Value,
+) -> Value {
+    json!({
+        "seq": seq,
+        "collection": "households",
+        "record_id": record,
+        "kind": "patch",
+        "ctx": {"epoch": epoch, "vv": {"server": seen}},
+        "hlc": {"wall_ms": now_ms(), "counter": 0},
+        "fields": fields
+    })
+}
+
+/// A delete operation.
+pub fn delete_household(seq: u64, record: Uuid, seen: u64, epoch: Option<&str>) -> Value {
+    json!({
+        "seq": seq,
+        "collection": "households",
+        "record_id": record,
+        "kind": "delete",
+        "ctx": {"epoch": epoch, "vv": {"server": seen}},
+        "hlc": {"wall_ms": now_ms(), "counter": 0}
+    })
+}
+
+/// Wall-clock milliseconds.
+pub fn now_ms() -> u64 {
+    u64::try_from(kampung_sync::db::now_ms()).unwrap_or(0)
+}
+
+/// The statuses of a push response's results.
+pub fn statuses(resp: &Value) -> Vec<String> {
+    resp["results"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| r["status"].as_str().unwrap_or("?").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Live `(dot, value)` pairs of a field in a record view: the winner alone when the field
+/// is not in conflict, every sibling when it is.
+pub fn live_values(record: &Value, register: &str, field: &str) -> Vec<(u64, Value)> {
+    match record["conflicts"][register].as_array() {
+        Some(sibs) => {
+            let mut v: Vec<(u64, Value)> = sibs
+                .iter()
+                .map(|s| {
+                    let val = if register == "_exists" {
+                        s["value"].clone()
+                    } else {
+                        s["value"][field].clone()
+                    };
+                    (s["dot"].as_u64().unwrap_or(0), val)
+                })
+                .collect();
+            v.sort_by_key(|(d, _)| *d);
+            v
+        }
+        None => vec![(0, record["fields"][field].clone())],
+    }
+}
+
+/// Declares tests that run on SQLite and, when turned on, on PostgreSQL: for each name a
+/// function `name(Backend)` must exist in the calling module.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name($crate::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { if let Some(b) = $crate::Backend::postgres() { super::$name(b) } } )*
+        }
+    };
+}

@@ -27,6 +27,20 @@ pub struct Page {
     pub has_more: bool,
 }
 
+/// The pull horizon on PostgreSQL: the oldest transaction of this snapshot that may still
+/// commit rows here. It is the snapshot's xmin, except that transactions positively seen
+/// running in *other* databases are passed over: xids are cluster-wide, and a long
+/// transaction next door must not stall this database's pulls. An xid that cannot be placed
+/// (finished since the snapshot, no permission to see it) still counts: a stall, never a
+/// skip. `backend_xid` is 32-bit, hence the modulo.
+const HORIZON: &str = "\
+    SELECT COALESCE(min(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint) AS horizon \
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS x \
+    WHERE (x::text::bigint % 4294967296) NOT IN ( \
+        SELECT backend_xid::text::bigint FROM pg_stat_activity \
+        WHERE backend_xid IS NOT NULL AND datid IS DISTINCT FROM \
+            (SELECT oid FROM pg_database WHERE datname = current_database()))";
+
 #[derive(QueryableByName)]
 struct PgRow {
     #[diesel(sql_type = Text)]
@@ -78,14 +92,14 @@ pub fn changed_since(
             // Only transactions below the oldest running one are all settled, so read only
             // there, in (xid, seq) order: a seq cursor with an xid filter would step past a
             // lower seq whose transaction commits later.
-            let rows: Vec<PgRow> = diesel::sql_query(
-                "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) \
+            let rows: Vec<PgRow> = diesel::sql_query(format!(
+                "WITH h AS ({HORIZON}) \
                  SELECT r.id, r.change_xid, r.change_seq FROM records r CROSS JOIN h \
                  WHERE r.version > 0 AND r.scope_key = ANY($1) \
                    AND (r.change_xid, r.change_seq) > ($2, $3) \
                    AND r.change_xid < h.horizon \
-                 ORDER BY r.change_xid, r.change_seq LIMIT $4",
-            )
+                 ORDER BY r.change_xid, r.change_seq LIMIT $4"
+            ))
             .bind::<Array<Text>, _>(scopes)
             .bind::<BigInt, _>(after.xid)
             .bind::<BigInt, _>(after.seq)
@@ -101,10 +115,7 @@ pub fn changed_since(
             } else {
                 // Same snapshot as the rows (REPEATABLE READ): everything below the horizon
                 // in scope has been read, so the cursor may move up to it.
-                let h: Horizon = diesel::sql_query(
-                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon",
-                )
-                .get_result(c)?;
+                let h: Horizon = diesel::sql_query(HORIZON).get_result(c)?;
                 after.max(Position {
                     xid: h.horizon,
                     seq: 0,
@@ -130,10 +141,11 @@ pub fn horizon_lag(conn: &mut AnyConnection) -> DbResult<i64> {
     match conn {
         AnyConnection::Sqlite(_) => Ok(0),
         AnyConnection::Postgresql(c) => {
-            let lag: Lag = diesel::sql_query(
-                "SELECT count(*)::bigint AS lag FROM records \
-                 WHERE change_xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            )
+            let lag: Lag = diesel::sql_query(format!(
+                "WITH h AS ({HORIZON}) \
+                 SELECT count(*)::bigint AS lag FROM records CROSS JOIN h \
+                 WHERE change_xid >= h.horizon"
+            ))
             .get_result(c)?;
             Ok(lag.lag)
         }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
+use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -124,7 +124,14 @@ impl Backend {
         match self {
             Backend::Postgres(url) => PgConnection::establish(url).map(AnyConnection::Postgresql),
             Backend::Sqlite(path) => {
-                SqliteConnection::establish(&path.to_string_lossy()).map(AnyConnection::Sqlite)
+                let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+                // Per-connection settings: SQLite does not keep these in the file.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(AnyConnection::Sqlite(c))
             }
         }
     }
@@ -169,23 +176,6 @@ impl ManageConnection for Manager {
     }
 }
 
-/// SQLite is configured per connection: these do not persist in the file.
-#[derive(Debug)]
-struct SqlitePragmas;
-
-impl CustomizeConnection<AnyConnection, r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        if let AnyConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(r2d2::Error::QueryError)?;
-        }
-        Ok(())
-    }
-}
-
 /// The connection pool.
 pub type Pool = r2d2::Pool<Manager>;
 /// A pooled connection.
@@ -204,7 +194,6 @@ pub fn open(backend: &Backend, pool_size: u32) -> anyhow::Result<Pool> {
     let pool = r2d2::Pool::builder()
         .max_size(pool_size)
         .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(SqlitePragmas))
         .build(Manager {
             backend: backend.clone(),
         })?;
@@ -229,14 +218,12 @@ pub fn migrate(backend: &Backend) -> anyhow::Result<Vec<String>> {
         .connect()
         .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", backend.name()))?;
     let applied = match &mut conn {
-        AnyConnection::Sqlite(c) => {
-            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")?;
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
-                .iter()
-                .map(ToString::to_string)
-                .collect()
-        }
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         AnyConnection::Postgresql(c) => {
             // Several instances may start at once: one migrates, the others wait.
             c.batch_execute("SELECT pg_advisory_lock(7349121)")?;
@@ -316,6 +303,14 @@ where
     }
 }
 
+/// One connection outside the pool (command-line tools, tests).
+pub fn connect(url: &str) -> anyhow::Result<AnyConnection> {
+    let backend = Backend::from_url(url)?;
+    backend
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", backend.name()))
+}
+
 /// Whether the database answers.
 pub fn ping(conn: &mut AnyConnection) -> DbResult<()> {
     conn.batch_execute("SELECT 1")?;
@@ -324,7 +319,7 @@ pub fn ping(conn: &mut AnyConnection) -> DbResult<()> {
 
 /// Milliseconds since the Unix epoch, as stored.
 pub fn now_ms() -> i64 {
-    i64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(i64::MAX)
+    chrono::Utc::now().timestamp_millis()
 }
 
 pub(crate) fn to_i64(n: u64) -> DbResult<i64> {

@@ -127,10 +127,10 @@ pub fn save(
         records::updated_at.eq(now_ms()),
     );
     per_backend!(conn, c => diesel::insert_into(records::table)
-        .values(row.clone())
+        .values(row)
         .on_conflict(records::id)
         .do_update()
-        .set(row.clone())
+        .set(row)
         .execute(c))?;
 
     let empty = BTreeMap::new();

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real server over real HTTP against real databases. Each storage
+//! test runs on SQLite and, with `KAMPUNG_TEST_PG_URL` set, on PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod bad_input;
+mod cursor;
+mod merge;
+mod retries;
