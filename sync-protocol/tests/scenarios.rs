@@ -390,7 +390,7 @@ fn t22_siblings_stay_bounded_by_the_number_of_writers_under_churn() {
             rng ^= rng << 17;
             seq[i] += 1;
             // Stale contexts: sometimes refresh, mostly keep an old view.
-            if rng % 5 == 0 {
+            if rng.is_multiple_of(5) {
                 seen[i] = r.state.as_ref().map_or(0, |s| s.version);
             }
             r.push(*d, put(seq[i], seen[i], &format!("{i}-{round}")));
