@@ -42,8 +42,18 @@ pub enum Command {
         #[command(subcommand)]
         action: EpochAction,
     },
-    /// Print an access token for a user and device (until sign-in exists).
-    Token(TokenArgs),
+    /// User accounts.
+    User {
+        /// The user action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Agencies.
+    Agency {
+        /// The agency action.
+        #[command(subcommand)]
+        action: AgencyAction,
+    },
 }
 
 /// Epoch actions.
@@ -99,26 +109,67 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "KAMPUNG_WORKERS")]
     pub workers: Option<usize>,
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60)]
+    pub access_ttl_secs: i64,
+    /// Refresh credential lifetime in days. Each refresh starts a new period, so a device
+    /// that syncs at least this often never has to sign in again.
+    #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180)]
+    pub refresh_ttl_days: i64,
 }
 
-/// Flags for `token`.
+/// User actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user. The password is read from standard input (one line), or generated
+    /// and printed when standard input is a terminal or empty.
+    Add(UserAddArgs),
+}
+
+/// Flags for `user add`.
 #[derive(Clone, Debug, Args)]
-pub struct TokenArgs {
-    /// The user id the token names.
+pub struct UserAddArgs {
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Sign-in name.
     #[arg(long)]
-    pub user: String,
-    /// The device installation id (a UUID).
+    pub username: String,
+    /// Name shown to people (default: the user name).
     #[arg(long)]
-    pub device: String,
-    /// Lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
-    pub ttl_secs: i64,
-    /// Folder holding the generated token secret.
-    #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// Token signing secret, if configured instead of generated.
-    #[arg(long, env = "KAMPUNG_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub display_name: Option<String>,
+    /// `officer`, `agency_admin` or `regency_admin`.
+    #[arg(long)]
+    pub role: String,
+    /// Agency id (required for officers and agency admins).
+    #[arg(long)]
+    pub agency: Option<String>,
+}
+
+/// Agency actions.
+#[derive(Debug, Subcommand)]
+pub enum AgencyAction {
+    /// Create an agency and print its id.
+    Add {
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Kind: `opd`, `school`, `partner`, ...
+        #[arg(long, default_value = "opd")]
+        kind: String,
+    },
+}
+
+/// Token lifetimes.
+#[derive(Clone, Copy, Debug)]
+pub struct AuthPolicy {
+    /// Access token lifetime, seconds.
+    pub access_ttl_secs: i64,
+    /// Refresh credential lifetime, seconds (renewed at every refresh).
+    pub refresh_ttl_secs: i64,
 }
 
 /// Limits the sync service enforces.
@@ -145,6 +196,14 @@ impl ServeArgs {
         }
     }
 
+    /// The token lifetimes.
+    pub fn auth_policy(&self) -> AuthPolicy {
+        AuthPolicy {
+            access_ttl_secs: self.access_ttl_secs.max(1),
+            refresh_ttl_secs: self.refresh_ttl_days.max(1) * 86_400,
+        }
+    }
+
     /// Defaults for everything but the database and the bind address (tests, embedding).
     pub fn new(database_url: &str, bind: &str, data_dir: PathBuf) -> Self {
         ServeArgs {
@@ -160,6 +219,8 @@ impl ServeArgs {
             max_clock_drift_ms: 5 * 60 * 1000,
             pool_size: None,
             workers: None,
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_days: 180,
         }
     }
 }

@@ -23,6 +23,12 @@ pub enum ApiError {
         /// Explanation for people.
         message: String,
     },
+    /// Too many failed sign-ins: wait before trying again.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after_secs: i64,
+    },
     /// The database could not be reached or was busy: retry later.
     #[error("database unavailable")]
     Unavailable(#[source] DbError),
@@ -72,6 +78,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Request { code, .. } => code,
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::Unavailable(_) => "database_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -98,6 +105,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Request { status, .. } => *status,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +114,14 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let message = match self {
             ApiError::Request { message, .. } => message.clone(),
+            ApiError::TooManyAttempts { retry_after_secs } => {
+                return HttpResponse::build(self.status_code())
+                    .insert_header(("Retry-After", retry_after_secs.to_string()))
+                    .json(ErrorBody::new(
+                        self.code(),
+                        format!("too many failed sign-ins: try again in {retry_after_secs} s"),
+                    ));
+            }
             ApiError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 "the database is unavailable or busy; nothing was changed, retry later".into()

@@ -1,9 +1,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use kampung_sync::auth::{self, Keys};
-use kampung_sync::config::{Cli, Command, EpochAction};
+use std::io::{BufRead, IsTerminal};
+
+use kampung_sync::auth::{Role, password};
+use kampung_sync::config::{AgencyAction, Cli, Command, DbArgs, EpochAction, UserAction};
+use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
+use kampung_sync::service::accounts::{self, NewUserRequest};
+use kampung_sync::service::audit::{self, Entry};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
 
@@ -53,20 +58,66 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{epoch}");
             Ok(())
         }
-        Command::Token(args) => {
-            let secret = match args.jwt_secret {
-                Some(s) => s.into_bytes(),
-                None => auth::load_or_create_secret(&args.data_dir)?,
-            };
-            let device = args
-                .device
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--device must be a UUID"))?;
-            println!(
-                "{}",
-                Keys::from_secret(&secret).mint(&args.user, device, args.ttl_secs)?
+        Command::User {
+            action: UserAction::Add(args),
+        } => {
+            let role = Role::parse(&args.role).ok_or_else(|| {
+                anyhow::anyhow!("--role is officer, agency_admin or regency_admin")
+            })?;
+            let (password, generated) = read_or_generate_password()?;
+            let mut conn = open(&args.db)?;
+            let user = accounts::create_user(
+                &mut conn,
+                NewUserRequest {
+                    display_name: args.display_name.unwrap_or_else(|| args.username.clone()),
+                    username: args.username,
+                    role,
+                    agency_id: args.agency,
+                    password: password.clone(),
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+            audit::record(
+                &mut conn,
+                Entry::system(
+                    "user_created",
+                    Some(&user.id),
+                    serde_json::json!({"username": user.username, "role": role, "via": "command line"}),
+                ),
             );
+            println!("created {} ({}) with id {}", user.username, role, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Agency {
+            action: AgencyAction::Add { db, name, kind },
+        } => {
+            let mut conn = open(&db)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            kampung_sync::db::users::insert_agency(&mut conn, &id, name.trim(), kind.trim())?;
+            println!("{id}");
             Ok(())
         }
     }
+}
+
+fn open(args: &DbArgs) -> anyhow::Result<PooledConn> {
+    let pool = db::open(&Backend::from_url(&args.database_url)?, 1)?;
+    Ok(pool.get()?)
+}
+
+/// One line from standard input, or a generated password when there is none to read.
+fn read_or_generate_password() -> anyhow::Result<(String, bool)> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        let line = line.trim_end_matches(['\r', '\n']).to_owned();
+        if !line.is_empty() {
+            return Ok((line, false));
+        }
+    }
+    Ok((password::generate()?, true))
 }

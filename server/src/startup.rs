@@ -7,10 +7,11 @@ use actix_web::dev::{Server, Service};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::{self, Keys};
-use crate::config::{Limits, ServeArgs};
+use crate::config::{AuthPolicy, Limits, ServeArgs};
 use crate::db::{self, Backend, Pool};
 use crate::error::{self, ApiError};
 use crate::routes;
+use crate::service::accounts;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -18,6 +19,8 @@ pub struct AppState {
     pub pool: Pool,
     /// Enforced limits.
     pub limits: Limits,
+    /// Token lifetimes.
+    pub auth: AuthPolicy,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
 }
@@ -38,6 +41,17 @@ impl Application {
             Backend::Postgres(_) => 16,
         });
         let pool = db::open(&backend, pool_size)?;
+        let mut conn = pool.get()?;
+        if let Some((user, password)) = accounts::bootstrap_admin(&mut conn)
+            .map_err(|e| anyhow::anyhow!("cannot create the first administrator: {e}"))?
+        {
+            // Printed once, to the operator's terminal only: never through the log.
+            println!(
+                "\nNo users yet: created the first administrator.\n  user name: {user}\n  \
+                 password:  {password}\nSign in and change this password; it is not shown again.\n"
+            );
+        }
+        drop(conn);
         let secret = match &args.jwt_secret {
             Some(s) => {
                 anyhow::ensure!(
@@ -53,6 +67,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             limits,
+            auth: args.auth_policy(),
             backend: backend.name(),
         });
         let listener = TcpListener::bind(&args.bind)

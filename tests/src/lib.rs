@@ -7,9 +7,10 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use kampung_sync::auth::Keys;
+use kampung_sync::auth::{Keys, Role};
 use kampung_sync::config::ServeArgs;
 use kampung_sync::db::{self, AnyConnection, provision};
+use kampung_sync::service::accounts::{self, NewUserRequest};
 use kampung_sync::startup::Application;
 use serde_json::{Value, json};
 use sync_protocol::DeviceId;
@@ -138,10 +139,18 @@ impl Drop for TestDb {
     }
 }
 
+/// The password of every user the harness creates.
+pub const PASSWORD: &str = "kata-sandi-uji-123";
+
+/// The agency the harness puts officers in.
+pub const AGENCY: &str = "0193a000-0000-7000-8000-00000000a9e1";
+
 /// A running server instance on a loopback port.
 pub struct TestServer {
     /// `http://127.0.0.1:port`.
     pub base: String,
+    /// The database URL it serves.
+    pub db_url: String,
     handle: actix_web::dev::ServerHandle,
     thread: Option<JoinHandle<()>>,
     agent: ureq::Agent,
@@ -159,6 +168,7 @@ impl TestServer {
         if std::env::var("TEST_LOG").is_ok() {
             kampung_sync::telemetry::init(kampung_sync::config::LogFormat::Text);
         }
+        let db_url = db.url.clone();
         let mut args = ServeArgs::new(&db.url, "127.0.0.1:0", db.dir.join("data"));
         args.jwt_secret = Some(SECRET.into());
         args.workers = Some(2);
@@ -187,6 +197,7 @@ impl TestServer {
             .into();
         TestServer {
             base: format!("http://127.0.0.1:{port}"),
+            db_url,
             handle,
             thread: Some(thread),
             agent,
@@ -213,7 +224,49 @@ impl TestServer {
         body["pull_horizon_lag"].as_i64().unwrap()
     }
 
-    /// An access token for `user` on `device`.
+    /// Makes sure a user exists (created directly in the database, as `kampung-sync user
+    /// add` would) and returns its id. Officers and agency admins go in [`AGENCY`].
+    pub fn ensure_user(&self, username: &str, role: Role) -> String {
+        let mut conn = db::connect(&self.db_url).unwrap();
+        if let Some(u) = db::users::by_username(&mut conn, username).unwrap() {
+            return u.id;
+        }
+        if !db::users::agency_exists(&mut conn, AGENCY).unwrap() {
+            let _ = db::users::insert_agency(&mut conn, AGENCY, "Dinas Sosial", "opd");
+        }
+        let agency = (role != Role::RegencyAdmin).then(|| AGENCY.to_owned());
+        let created = accounts::create_user(
+            &mut conn,
+            NewUserRequest {
+                username: username.into(),
+                display_name: username.into(),
+                role,
+                agency_id: agency,
+                password: PASSWORD.into(),
+            },
+        );
+        match created {
+            Ok(u) => u.id,
+            Err(e) => {
+                db::users::by_username(&mut conn, username)
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("cannot create user {username}: {e}"))
+                    .id
+            }
+        }
+    }
+
+    /// Signs in over HTTP: (status, body).
+    pub fn login(&self, username: &str, password: &str, device: DeviceId) -> (u16, Value) {
+        self.post(
+            "/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password, "device_id": device}),
+        )
+    }
+
+    /// An access token for the user with id `user` on `device`, signed with the shared
+    /// secret (for tokens sign-in would not issue: expired, or for a device not signed in).
     pub fn token(&self, user: &str, device: DeviceId) -> String {
         self.keys.mint(user, device, 3600).unwrap()
     }
@@ -279,10 +332,14 @@ fn read(mut resp: ureq::http::Response<ureq::Body>) -> (u16, Value) {
 pub struct Device {
     /// Installation id.
     pub id: DeviceId,
-    /// The user it is registered to.
+    /// The user name it is registered to.
     pub user: String,
+    /// That user's id.
+    pub user_id: String,
     /// Its access token.
     pub token: String,
+    /// Its refresh credential.
+    pub refresh: String,
     /// The last sequence number used.
     pub seq: u64,
     /// Pull cursor.
@@ -290,13 +347,23 @@ pub struct Device {
 }
 
 impl Device {
-    /// A new device for `user`, with a token from `server`.
+    /// A new device of officer `user` (created if needed), signed in over HTTP.
     pub fn new(server: &TestServer, user: &str) -> Device {
+        Self::with_role(server, user, Role::Officer)
+    }
+
+    /// A new device of a user with `role`, signed in over HTTP.
+    pub fn with_role(server: &TestServer, user: &str, role: Role) -> Device {
+        server.ensure_user(user, role);
         let id = DeviceId(Uuid::now_v7());
+        let (status, body) = server.login(user, PASSWORD, id);
+        assert_eq!(status, 200, "sign-in failed: {body}");
         Device {
             id,
             user: user.into(),
-            token: server.token(user, id),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+            token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
             seq: 0,
             cursor: None,
         }

@@ -17,14 +17,13 @@ pub struct LockedDevice {
     pub revoked: bool,
 }
 
-/// Registers the device to `user_id` if it is new, then locks its row. Locking the device
-/// first serialises its batches across server instances: a retry racing the original waits,
-/// then sees the original's watermark.
-pub fn lock_or_register(
+/// Registers a device to `user_id` at sign-in, if it is new. Returns the device's owner and
+/// whether it is revoked, which may show it belongs to someone else.
+pub fn register(
     conn: &mut AnyConnection,
     device: DeviceId,
     user_id: &str,
-) -> DbResult<LockedDevice> {
+) -> DbResult<(String, bool)> {
     let id = device.to_string();
     per_backend!(conn, c => diesel::insert_into(devices::table)
         .values((
@@ -37,20 +36,46 @@ pub fn lock_or_register(
         ))
         .on_conflict_do_nothing()
         .execute(c))?;
+    Ok(devices::table
+        .find(&id)
+        .select((devices::user_id, devices::revoked))
+        .first(conn)?)
+}
+
+/// Locks a registered device's row for the rest of the transaction. Locking the device
+/// first serialises its batches across server instances: a retry racing the original waits,
+/// then sees the original's watermark.
+pub fn lock(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<LockedDevice>> {
+    let id = device.to_string();
     let query =
         devices::table
             .find(&id)
             .select((devices::user_id, devices::last_seq, devices::revoked));
-    let (user, last, revoked): (String, i64, bool) = match conn {
-        AnyConnection::Postgresql(c) => query.for_update().first(c)?,
+    let row: Option<(String, i64, bool)> = match conn {
+        AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
         // BEGIN IMMEDIATE already holds the database's write lock.
-        AnyConnection::Sqlite(c) => query.first(c)?,
+        AnyConnection::Sqlite(c) => query.first(c).optional()?,
     };
-    Ok(LockedDevice {
-        user_id: user,
-        last_seq: to_u64(last)?,
-        revoked,
+    row.map(|(user_id, last, revoked)| {
+        Ok(LockedDevice {
+            user_id,
+            last_seq: to_u64(last)?,
+            revoked,
+        })
     })
+    .transpose()
+}
+
+/// Revokes a device. Returns false if there is no such device.
+pub fn revoke(conn: &mut AnyConnection, device: &str, reason: &str) -> DbResult<bool> {
+    let n = diesel::update(devices::table.find(device))
+        .set((
+            devices::revoked.eq(true),
+            devices::revoked_at.eq(Some(now_ms())),
+            devices::revoked_reason.eq(Some(reason)),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Moves the watermark and notes the push time.

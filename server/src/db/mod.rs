@@ -3,6 +3,7 @@
 //! Error types by layer: functions here return [`DbResult`] (diesel's error, or a pool
 //! error); services turn those into `ApiError`; startup code uses `anyhow`.
 
+pub mod audit;
 pub mod batch_store;
 pub mod changes;
 pub mod devices;
@@ -10,6 +11,9 @@ pub mod meta;
 pub mod provision;
 pub mod records;
 pub mod schema;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -49,6 +49,8 @@ diesel::table! {
         seq_reuse_count -> BigInt,
         created_at -> BigInt,
         last_push_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+        revoked_reason -> Nullable<Text>,
     }
 }
 
@@ -64,11 +66,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        agency_id -> Nullable<Text>,
+        active -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        device_id -> Text,
+        user_id -> Text,
+        secret_hash -> Text,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    login_attempts (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_start -> BigInt,
+        locked_until -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> BigInt,
+        actor_user_id -> Nullable<Text>,
+        actor_username -> Nullable<Text>,
+        action -> Text,
+        target -> Nullable<Text>,
+        detail -> Text,
+        remote_addr -> Nullable<Text>,
+        success -> Bool,
+    }
+}
+
 diesel::joinable!(record_values -> records (record_id));
+diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
     sync_meta,
     records,
     record_values,
     devices,
-    applied_ops
+    applied_ops,
+    agencies,
+    users,
+    refresh_tokens,
+    login_attempts,
+    audit_log
 );

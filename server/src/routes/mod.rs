@@ -1,5 +1,7 @@
 //! HTTP routes: thin handlers that extract, call one service, and answer.
 
+pub mod admin;
+pub mod auth;
 pub mod health;
 pub mod sync;
 
@@ -13,10 +15,32 @@ use crate::startup::AppState;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/v1/me", web::get().to(auth::me))
+        .service(
+            web::scope("/v1/auth")
+                .route("/login", web::post().to(auth::login))
+                .route("/refresh", web::post().to(auth::refresh))
+                .route("/password", web::post().to(auth::change_password)),
+        )
         .service(
             web::scope("/v1/sync")
                 .route("/push", web::post().to(sync::push))
                 .route("/pull", web::get().to(sync::pull)),
+        )
+        .service(
+            web::scope("/v1/admin")
+                .route("/agencies", web::get().to(admin::list_agencies))
+                .route("/agencies", web::post().to(admin::create_agency))
+                .route("/users", web::get().to(admin::list_users))
+                .route("/users", web::post().to(admin::create_user))
+                .route(
+                    "/users/{id}/deactivate",
+                    web::post().to(admin::deactivate_user),
+                )
+                .route("/users/{id}/activate", web::post().to(admin::activate_user))
+                .route("/devices", web::get().to(admin::list_devices))
+                .route("/devices/{id}/revoke", web::post().to(admin::revoke_device))
+                .route("/audit", web::get().to(admin::audit_log)),
         );
 }
 

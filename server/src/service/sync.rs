@@ -10,6 +10,7 @@ use crate::db::batch_store::DbBatchStore;
 use crate::db::changes::{self, Position};
 use crate::db::{self, AnyConnection, devices, meta, records};
 use crate::error::ApiError;
+use crate::service::accounts;
 
 /// The scope every record is in until assignments exist: the whole regency. Per-officer
 /// scopes (households by assignment) replace this with the domain model.
@@ -70,8 +71,17 @@ fn apply_batch(
     caller: &Caller,
     ops: Vec<ReceivedOp>,
 ) -> Result<PushResponse, ApiError> {
-    let device = devices::lock_or_register(c, caller.device, &caller.user_id)?;
-    check_device(&device.user_id, device.revoked, caller)?;
+    accounts::authorize(c, caller)?;
+    // Read again under the lock: a revocation that committed since is honoured.
+    let device = devices::lock(c, caller.device)?.ok_or_else(|| {
+        ApiError::forbidden(
+            "device_not_registered",
+            "this device is not registered: sign in on it first",
+        )
+    })?;
+    if device.revoked {
+        return Err(accounts::revoked(caller.device));
+    }
     let env = ApplyEnv {
         epoch: meta::epoch(c)?,
         now: Hlc::at(u64::try_from(db::now_ms()).unwrap_or(0)),
@@ -80,22 +90,6 @@ fn apply_batch(
     let mut store = DbBatchStore::new(c, caller.device, device.last_seq, REGENCY_SCOPE.into());
     let response = process_batch(&mut store, caller.device, &env, ops)?;
     Ok(response)
-}
-
-fn check_device(owner: &str, revoked: bool, caller: &Caller) -> Result<(), ApiError> {
-    if owner != caller.user_id {
-        return Err(ApiError::forbidden(
-            "device_registered_to_another_user",
-            format!("device {} is registered to another user", caller.device),
-        ));
-    }
-    if revoked {
-        return Err(ApiError::forbidden(
-            "device_revoked",
-            format!("device {} has been revoked", caller.device),
-        ));
-    }
-    Ok(())
 }
 
 /// One page of changes since `cursor`.
@@ -112,9 +106,7 @@ pub fn pull(
             .clamp(1, limits.pull_page_size),
     );
     db::read_tx(conn, |c| {
-        if let Some((owner, revoked)) = devices::find(c, caller.device)? {
-            check_device(&owner, revoked, caller)?;
-        }
+        accounts::authorize(c, caller)?;
         let epoch = meta::epoch(c)?;
         let after = match cursor {
             None | Some("") => Position::default(),

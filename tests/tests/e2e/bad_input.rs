@@ -256,11 +256,18 @@ fn tokens_are_checked_and_a_device_cannot_push_for_another(b: Backend) {
     );
     assert_eq!((st, error_code(&r)), (403, "device_mismatch"));
 
-    // A device registered to one user cannot be used by another.
+    // A device registered to one user cannot be used by another: not to sign in, not with
+    // a token made for it.
     d.push_ok(&s, vec![put_household(1, Uuid::now_v7(), 0, None, "Siti")]);
+    let officer2 = s.ensure_user("officer-2", kampung_sync::auth::Role::Officer);
+    let (st, r) = s.login("officer-2", PASSWORD, d.id);
+    assert_eq!(
+        (st, error_code(&r)),
+        (403, "device_registered_to_another_user")
+    );
     let mut thief = Device::new(&s, "officer-2");
     thief.id = d.id;
-    thief.token = s.token("officer-2", d.id);
+    thief.token = s.token(&officer2, d.id);
     let (st, r) = thief.push(&s, vec![put_household(2, Uuid::now_v7(), 0, None, "x")]);
     assert_eq!(
         (st, error_code(&r)),
@@ -271,6 +278,14 @@ fn tokens_are_checked_and_a_device_cannot_push_for_another(b: Backend) {
         (st, error_code(&r)),
         (403, "device_registered_to_another_user")
     );
+    // A token for a device that never signed in.
+    let unregistered = sync_protocol::DeviceId(Uuid::now_v7());
+    let (st, r) = s.post(
+        "/v1/sync/push",
+        Some(&s.token(&officer2, unregistered)),
+        &json!({"device_id": unregistered, "ops": []}),
+    );
+    assert_eq!((st, error_code(&r)), (403, "device_not_registered"));
 }
 
 fn health_reports_the_database(b: Backend) {

@@ -274,7 +274,9 @@ fn t17_sqlite_concurrent_writers_commit_in_seq_order_without_busy_errors() {
     let shared = Uuid::now_v7();
     let mut seed = Device::new(&s, "seed");
     seed.push_ok(&s, vec![put_household(1, shared, 0, None, "shared")]);
-    let writers: Vec<Device> = (0..8).map(|i| Device::new(&s, &format!("w{i}"))).collect();
+    let writers: Vec<Device> = (0..8)
+        .map(|i| Device::new(&s, &format!("writer-{i}")))
+        .collect();
     std::thread::scope(|sc| {
         for w in &writers {
             let s = &s;

@@ -187,6 +187,7 @@ fn t11_after_a_restore_and_epoch_bump_old_contexts_conflict_and_old_cursors_resy
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     let (r, epoch1) = record_at(&s, 7);
+    let mut d = Device::new(&s, "officer-d");
     s.stop();
     let backup = db.snapshot();
 
@@ -205,7 +206,6 @@ fn t11_after_a_restore_and_epoch_bump_old_contexts_conflict_and_old_cursors_resy
             )],
         );
     }
-    let mut d = Device::new(&s, "officer-d");
     let seen = d.pull_all(&s);
     assert_eq!(seen[0]["version"], 10);
     let old_cursor = d.cursor.clone();

@@ -1,12 +1,8 @@
-//! Bearer tokens for sync requests: a JWT naming the user and the device.
-//! Sign-in, refresh and revocation come with accounts; until then tokens are minted with the
-//! configured secret (`kampung-sync token`).
+//! Access tokens: short-lived JWTs (HS256) naming the user and the device.
 
-use std::future::{Ready, ready};
 use std::io::Write;
 use std::path::Path;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use sync_protocol::DeviceId;
@@ -104,46 +100,4 @@ pub fn load_or_create_secret(dir: &Path) -> anyhow::Result<Vec<u8>> {
     f.write_all(secret.as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new token secret");
     Ok(secret.into_bytes())
-}
-
-/// The authenticated caller of a sync request.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    /// The user.
-    pub user_id: String,
-    /// The device the token was issued to.
-    pub device: DeviceId,
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Caller, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller(req))
-    }
-}
-
-fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let keys = req
-        .app_data::<web::Data<Keys>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("token keys not configured")))?;
-    let header = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
-        })?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
-        })?;
-    let claims = keys.verify(token.trim())?;
-    Ok(Caller {
-        user_id: claims.sub,
-        device: claims.dev,
-    })
 }

@@ -1,0 +1,61 @@
+//! Failed sign-in counters, per user name and per address.
+
+use diesel::prelude::*;
+
+use super::schema::login_attempts;
+use super::{AnyConnection, DbResult, per_backend};
+
+/// A counter: failures in the current window, when the window started, locked until.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attempts {
+    /// Failures counted.
+    pub failures: i64,
+    /// Start of the counting window, ms.
+    pub window_start: i64,
+    /// No attempt is checked before this time, ms.
+    pub locked_until: i64,
+}
+
+/// The counter for `key`, zero if none.
+pub fn get(conn: &mut AnyConnection, key: &str) -> DbResult<Attempts> {
+    let row: Option<(i64, i64, i64)> = login_attempts::table
+        .find(key)
+        .select((
+            login_attempts::failures,
+            login_attempts::window_start,
+            login_attempts::locked_until,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map_or_else(
+        Attempts::default,
+        |(failures, window_start, locked_until)| Attempts {
+            failures,
+            window_start,
+            locked_until,
+        },
+    ))
+}
+
+/// Stores the counter for `key`.
+pub fn put(conn: &mut AnyConnection, key: &str, a: Attempts) -> DbResult<()> {
+    let row = (
+        login_attempts::key.eq(key),
+        login_attempts::failures.eq(a.failures),
+        login_attempts::window_start.eq(a.window_start),
+        login_attempts::locked_until.eq(a.locked_until),
+    );
+    per_backend!(conn, c => diesel::insert_into(login_attempts::table)
+        .values(row)
+        .on_conflict(login_attempts::key)
+        .do_update()
+        .set(row)
+        .execute(c))?;
+    Ok(())
+}
+
+/// Forgets the counter for `key`.
+pub fn clear(conn: &mut AnyConnection, key: &str) -> DbResult<()> {
+    diesel::delete(login_attempts::table.find(key)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! `/v1/admin/...`: agencies, users, devices, audit log.
+
+use actix_web::{HttpResponse, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::service::accounts::NewUserRequest;
+use crate::service::admin::{self, AuditQuery, NewAgency, Revocation};
+use crate::startup::AppState;
+
+/// `GET /v1/admin/agencies`.
+pub async fn list_agencies(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let v = super::with_conn(&state, move |c, _| admin::list_agencies(c, &caller)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/agencies`.
+pub async fn create_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<NewAgency>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::create_agency(c, &caller, req)).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// `GET /v1/admin/users`.
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let v = super::with_conn(&state, move |c, _| admin::list_users(c, &caller)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/users`.
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<NewUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::create_user(c, &caller, req)).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// `POST /v1/admin/users/{id}/deactivate`.
+pub async fn deactivate_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = super::with_conn(&state, move |c, _| {
+        admin::set_active(c, &caller, &id, false)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/users/{id}/activate`.
+pub async fn activate_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::set_active(c, &caller, &id, true)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `GET /v1/admin/devices`.
+pub async fn list_devices(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let v = super::with_conn(&state, move |c, _| admin::list_devices(c, &caller)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/devices/{id}/revoke`.
+pub async fn revoke_device(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<Revocation>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, req) = (path.into_inner(), body.into_inner());
+    let v = super::with_conn(&state, move |c, _| {
+        admin::revoke_device(c, &caller, &id, req)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `GET /v1/admin/audit?before=&action=&limit=`.
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::audit_log(c, &caller, q)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
