@@ -297,11 +297,26 @@ pub struct TokenResponse {
 }
 
 const WINDOW_MS: i64 = 15 * 60 * 1000;
-const SLOW_AFTER: i64 = 3;
-const LOCK_AFTER: i64 = 10;
 const LOCK_MS: i64 = 15 * 60 * 1000;
 const MAX_DELAY_MS: i64 = 60 * 1000;
 
+/// When failures start to slow sign-in down, and when they lock it.
+struct Limits {
+    slow_after: i64,
+    lock_after: i64,
+}
+
+/// Per user name: guessing one account's password.
+const PER_USER: Limits = Limits {
+    slow_after: 3,
+    lock_after: 10,
+};
+/// Per address: far looser, because mobile carriers put many officers behind one address
+/// (carrier-grade NAT) and one officer's typos must not lock out a whole district.
+const PER_ADDRESS: Limits = Limits {
+    slow_after: 30,
+    lock_after: 200,
+};
 /// Signs in: checks the password (throttled per user name and per address), registers the
 /// device to the user, and issues an access token and a refresh credential bound to it.
 pub fn login(
@@ -342,7 +357,12 @@ pub fn login(
         _ => {
             db::write_tx(conn, |c| {
                 for key in &throttle_keys {
-                    count_failure(c, key, now)?;
+                    let limits = if key.starts_with("addr:") {
+                        &PER_ADDRESS
+                    } else {
+                        &PER_USER
+                    };
+                    count_failure(c, key, limits, now)?;
                 }
                 Ok::<_, ApiError>(())
             })?;
@@ -411,7 +431,12 @@ pub fn login(
     )
 }
 
-fn count_failure(conn: &mut AnyConnection, key: &str, now: i64) -> Result<(), ApiError> {
+fn count_failure(
+    conn: &mut AnyConnection,
+    key: &str,
+    limits: &Limits,
+    now: i64,
+) -> Result<(), ApiError> {
     let mut a = throttle::get(conn, key)?;
     if now - a.window_start > WINDOW_MS {
         a = throttle::Attempts {
@@ -421,11 +446,13 @@ fn count_failure(conn: &mut AnyConnection, key: &str, now: i64) -> Result<(), Ap
         };
     }
     a.failures += 1;
-    a.locked_until = if a.failures >= LOCK_AFTER {
+    a.locked_until = if a.failures >= limits.lock_after {
         now + LOCK_MS
-    } else if a.failures >= SLOW_AFTER {
+    } else if a.failures >= limits.slow_after {
         // Slow down: 1 s, 2 s, 4 s ... before the next attempt is even checked.
-        let shift = u32::try_from(a.failures - SLOW_AFTER).unwrap_or(16).min(16);
+        let shift = u32::try_from(a.failures - limits.slow_after)
+            .unwrap_or(16)
+            .min(16);
         now + (1000_i64 << shift).min(MAX_DELAY_MS)
     } else {
         0

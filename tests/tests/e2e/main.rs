@@ -2,6 +2,7 @@
 //! test runs on SQLite and, with `KAMPUNG_TEST_PG_URL` set, on PostgreSQL.
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod bad_input;
 mod cursor;
 mod merge;

@@ -1,0 +1,337 @@
+//! The real binary: first start, the command line, and a crash in the middle of a push.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use kampung_sync::db::{self, provision};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const SECRET: &str = "binary-test-secret-binary-test-secret-0123";
+const BIN: &str = env!("CARGO_BIN_EXE_kampung-sync");
+
+/// A database for one test: a SQLite file, or a PostgreSQL database when
+/// `KAMPUNG_TEST_PG_URL` is set and `pg` is asked for.
+struct Db {
+    url: String,
+    dir: std::path::PathBuf,
+    pg: Option<(String, String)>,
+}
+
+impl Db {
+    fn new(pg: bool) -> Option<Db> {
+        let tag = Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("kampung-bin-{tag}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        if !pg {
+            return Some(Db {
+                url: format!("sqlite://{}", dir.join("sync.db").display()),
+                dir,
+                pg: None,
+            });
+        }
+        let admin = std::env::var("KAMPUNG_TEST_PG_URL")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        let name = format!("kampung_bin_{tag}");
+        let url = provision::create_database(&admin, &name).unwrap();
+        Some(Db {
+            url,
+            dir,
+            pg: Some((admin, name)),
+        })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            let _ = provision::drop_database(admin, name);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(db: &Db) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .env("KAMPUNG_DATA_DIR", db.dir.join("data"))
+            .env("KAMPUNG_JWT_SECRET", SECRET)
+            .env("KAMPUNG_LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (out_tx, stdout) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = out_tx.send(line);
+            }
+        });
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && let Some(a) = v["fields"]["address"].as_str()
+                {
+                    let _ = addr_tx.send(a.to_owned());
+                }
+            }
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server logs its address when it listens");
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            stdout,
+        }
+    }
+
+    /// Everything printed to standard output so far.
+    fn printed(&self) -> Vec<String> {
+        std::thread::sleep(Duration::from_millis(200));
+        self.stdout.try_iter().collect()
+    }
+
+    fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        post(&self.base, path, token, body)
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (status, body); status 0 when the connection failed.
+fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut req = agent.post(format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    match req.send_json(body) {
+        Ok(mut resp) => {
+            let status = resp.status().as_u16();
+            (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+fn first_admin_password(lines: &[String]) -> String {
+    lines
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("password:")
+                .map(|p| p.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no one-time password printed: {lines:?}"))
+}
+
+fn login(s: &Server, user: &str, password: &str, device: Uuid) -> String {
+    let (st, body) = s.post(
+        "/v1/auth/login",
+        None,
+        &json!({"username": user, "password": password, "device_id": device}),
+    );
+    assert_eq!(st, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn household(seq: u64, id: Uuid, seen: u64, kind: &str, fields: Value) -> Value {
+    json!({"seq": seq, "collection": "households", "record_id": id, "kind": kind,
+           "ctx": {"vv": {"server": seen}}, "hlc": {"wall_ms": 1_764_300_000_000u64}, "fields": fields})
+}
+
+#[test]
+fn first_start_prints_a_one_time_admin_password_that_signs_in() {
+    let db = Db::new(false).unwrap();
+    let s = Server::start(&db);
+    let printed = s.printed();
+    let password = first_admin_password(&printed);
+    assert!(password.len() >= 20);
+    login(&s, "admin", &password, Uuid::now_v7());
+    s.kill();
+    // A second start creates nothing and prints no password.
+    let s = Server::start(&db);
+    assert!(s.printed().iter().all(|l| !l.contains("password")));
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_the_user_can_sign_in() {
+    let db = Db::new(false).unwrap();
+    let run = |args: &[&str], input: &str| {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let migrated = run(&["migrate"], "");
+    assert!(migrated.contains("applied"), "{migrated}");
+    assert!(run(&["migrate"], "").contains("up to date"));
+    let agency = run(
+        &["agency", "add", "--name", "Dinas Sosial", "--kind", "opd"],
+        "",
+    );
+    let agency = agency.trim();
+    let created = run(
+        &[
+            "user",
+            "add",
+            "--username",
+            "Rina.Wulandari",
+            "--role",
+            "officer",
+            "--agency",
+            agency,
+        ],
+        "sandi-rahasia-123\n",
+    );
+    assert!(created.contains("created rina.wulandari"), "{created}");
+    assert!(
+        !created.contains("sandi-rahasia-123"),
+        "a given password is never echoed"
+    );
+
+    let epoch = run(&["epoch", "show"], "");
+    let bumped = run(&["epoch", "bump"], "");
+    assert_ne!(epoch.trim(), bumped.trim());
+    assert_eq!(run(&["epoch", "show"], "").trim(), bumped.trim());
+
+    let s = Server::start(&db);
+    login(&s, "rina.wulandari", "sandi-rahasia-123", Uuid::now_v7());
+}
+
+#[test]
+fn refuses_an_unknown_database_url_scheme() {
+    let out = Command::new(BIN)
+        .args(["migrate"])
+        .env("DATABASE_URL", "mysql://root@localhost/x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported DATABASE_URL"));
+}
+
+/// T7: the server dies inside a push, before its transaction commits. Nothing was applied,
+/// so the retry applies the operation once.
+fn crash_before_commit(pg: bool) {
+    let Some(db) = Db::new(pg) else {
+        eprintln!("PostgreSQL leg off: set KAMPUNG_TEST_PG_URL");
+        return;
+    };
+    let s = Server::start(&db);
+    let password = first_admin_password(&s.printed());
+    let device = Uuid::now_v7();
+    let token = login(&s, "admin", &password, device);
+    let r = Uuid::now_v7();
+    let body = |ops: Vec<Value>| json!({"device_id": device, "ops": ops});
+    let (st, first) = s.post(
+        "/v1/sync/push",
+        Some(&token),
+        &body(vec![household(
+            1,
+            r,
+            0,
+            "put",
+            json!({"head_name": "Siti", "desa_code": "3510010001"}),
+        )]),
+    );
+    assert_eq!(st, 200, "{first}");
+    let op2 = household(2, r, 1, "patch", json!({"phone": "0811"}));
+
+    // Hold the record so the push waits inside its transaction, then kill the server.
+    let mut lock = db::connect(&db.url).unwrap();
+    if pg {
+        lock.batch_execute(&format!(
+            "BEGIN; SELECT id FROM records WHERE id = '{r}' FOR UPDATE;"
+        ))
+        .unwrap();
+    } else {
+        lock.batch_execute("BEGIN IMMEDIATE;").unwrap();
+    }
+    let (done_tx, done_rx) = mpsc::channel();
+    let base = s.base.clone();
+    let pending = body(vec![op2.clone()]);
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            let _ = done_tx.send(post(&base, "/v1/sync/push", Some(&token), &pending));
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            done_rx.try_recv().is_err(),
+            "the push must be waiting on the lock"
+        );
+        let pid = s.child.id();
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        let (st, _) = done_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(st, 0, "the client saw the connection die, not an answer");
+    });
+    lock.batch_execute("ROLLBACK;").unwrap();
+    s.kill();
+
+    let s = Server::start(&db);
+    let (st, retry) = s.post("/v1/sync/push", Some(&token), &body(vec![op2]));
+    assert_eq!(st, 200, "{retry}");
+    assert_eq!(retry["results"][0]["status"], "applied", "{retry}");
+    assert_eq!(retry["results"][0]["record"]["version"], 2);
+    assert_eq!(retry["acked_seq"], 2);
+}
+
+#[test]
+fn t7_sqlite_crash_before_commit_applies_nothing_and_the_retry_applies_once() {
+    crash_before_commit(false);
+}
+
+#[test]
+fn t7_postgres_crash_before_commit_applies_nothing_and_the_retry_applies_once() {
+    crash_before_commit(true);
+}
