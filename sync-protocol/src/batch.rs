@@ -92,13 +92,16 @@ pub trait BatchStore {
     fn lock_records(&mut self, ids: &[RecordId]) -> Result<(), Self::Error>;
     /// The current state of a record, `None` if the server has none.
     fn load(&mut self, id: RecordId) -> Result<Option<RecordState>, Self::Error>;
-    /// Atomically records one processed operation: its new record state (when written),
-    /// its result, and the device's new last sequence number.
+    /// Atomically records one processed operation: its new record state (when written) and
+    /// its result.
     fn commit_op(
         &mut self,
         result: &StoredResult,
         state: Option<&RecordState>,
     ) -> Result<(), Self::Error>;
+    /// Stores the device's new last processed sequence number, once per batch that moved it.
+    /// It commits with the operations' effects: the batch is one transaction.
+    fn finish(&mut self, last_seq: u64) -> Result<(), Self::Error>;
     /// A reused sequence number was seen: raise the alarm for this device.
     fn seq_reuse_detected(&mut self, seq: u64) -> Result<(), Self::Error>;
 }
@@ -114,6 +117,7 @@ pub fn process_batch<S: BatchStore>(
 ) -> Result<PushResponse, S::Error> {
     ops.sort_by_key(|o| o.seq);
     let mut last = store.last_seq()?;
+    let first_last = last;
     let mut ids: Vec<RecordId> = ops
         .iter()
         .filter(|o| o.seq > last)
@@ -193,6 +197,9 @@ pub fn process_batch<S: BatchStore>(
                 });
             }
         }
+    }
+    if last > first_last {
+        store.finish(last)?;
     }
     Ok(PushResponse {
         epoch: env.epoch,

@@ -132,9 +132,12 @@ impl BatchStore for Store<'_> {
             s.changes.insert(s.change_seq, state.id);
             s.records.insert(state.id, state.clone());
         }
-        let log = self.log();
-        log.results.insert(result.seq, result.clone());
-        log.last_seq = result.seq;
+        self.log().results.insert(result.seq, result.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, last_seq: u64) -> Result<(), Infallible> {
+        self.log().last_seq = last_seq;
         Ok(())
     }
 

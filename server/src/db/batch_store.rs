@@ -56,7 +56,13 @@ impl BatchStore for DbBatchStore<'_> {
     }
 
     fn lock_records(&mut self, ids: &[RecordId]) -> DbResult<()> {
-        records::lock(self.conn, ids)
+        records::lock(self.conn, ids)?;
+        // Load everything the batch touches in two queries, under the locks just taken.
+        let mut states = records::load_many(self.conn, ids)?;
+        for id in ids {
+            self.loaded.insert(*id, states.remove(id));
+        }
+        Ok(())
     }
 
     fn load(&mut self, id: RecordId) -> DbResult<Option<RecordState>> {
@@ -94,13 +100,17 @@ impl BatchStore for DbBatchStore<'_> {
                     applied_ops::applied_at.eq(now_ms()),
                 ))
                 .execute(c)?;
-            devices::set_last_seq(c, device, to_i64(result.seq)?)
+            Ok(())
         })?;
         if let Some(new) = state {
             self.loaded.insert(new.id, Some(new.clone()));
         }
         self.last_seq = result.seq;
         Ok(())
+    }
+
+    fn finish(&mut self, last_seq: u64) -> DbResult<()> {
+        devices::set_last_seq(self.conn, self.device, to_i64(last_seq)?)
     }
 
     fn seq_reuse_detected(&mut self, seq: u64) -> DbResult<()> {

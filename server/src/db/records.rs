@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
-use sync_protocol::{Collection, DeviceId, Dot, Hlc, RecordId, RecordState, Register, Sibling};
+use sync_protocol::{Collection, DeviceId, Dot, Hlc, RecordId, RecordState, Sibling};
 
 use super::schema::{record_values, records};
 use super::{AnyConnection, DbError, DbResult, meta, now_ms, per_backend, to_i64, to_u64};
@@ -135,28 +135,27 @@ pub fn save(
 
     let empty = BTreeMap::new();
     let old_registers = old.map_or(&empty, |o| &o.registers);
-    for (name, reg) in &new.registers {
-        if old_registers.get(name) == Some(reg) {
-            continue;
-        }
-        diesel::delete(
-            record_values::table
-                .filter(record_values::record_id.eq(&id))
-                .filter(record_values::register.eq(name)),
-        )
-        .execute(conn)?;
-        insert_register(conn, &id, name, reg)?;
+    let changed: Vec<&String> = new
+        .registers
+        .iter()
+        .filter(|(name, reg)| old_registers.get(*name) != Some(*reg))
+        .map(|(name, _)| name)
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
     }
-    Ok(())
-}
-
-fn insert_register(conn: &mut AnyConnection, id: &str, name: &str, reg: &Register) -> DbResult<()> {
-    for s in &reg.siblings {
-        let value = serde_json::to_string(&s.value).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        diesel::insert_into(record_values::table)
-            .values((
-                record_values::record_id.eq(id),
-                record_values::register.eq(name),
+    per_backend!(conn, c => diesel::delete(
+        record_values::table
+            .filter(record_values::record_id.eq(&id))
+            .filter(record_values::register.eq_any(&changed)),
+    )
+    .execute(c))?;
+    let mut rows = Vec::new();
+    for name in changed {
+        for s in &new.registers[name].siblings {
+            rows.push((
+                record_values::record_id.eq(id.clone()),
+                record_values::register.eq(name.clone()),
                 record_values::dot.eq(to_i64(s.dot.server)?),
                 record_values::origin_device.eq(s.dot.device.to_string()),
                 record_values::origin_seq.eq(to_i64(s.dot.seq)?),
@@ -165,10 +164,14 @@ fn insert_register(conn: &mut AnyConnection, id: &str, name: &str, reg: &Registe
                 record_values::order_ms.eq(to_i64(s.order_hlc.wall_ms)?),
                 record_values::order_counter.eq(i64::from(s.order_hlc.counter)),
                 record_values::clock_skew.eq(s.clock_skew),
-                record_values::value.eq(value),
-            ))
-            .execute(conn)?;
+                record_values::value
+                    .eq(serde_json::to_string(&s.value)
+                        .map_err(|e| DbError::Corrupt(e.to_string()))?),
+            ));
+        }
     }
+    // One statement for the whole record: a round trip per value is what made pushes slow.
+    per_backend!(conn, c => diesel::insert_into(record_values::table).values(&rows).execute(c))?;
     Ok(())
 }
 
