@@ -253,14 +253,7 @@ pub fn write_tx<T, E>(
 where
     E: From<DbError>,
 {
-    let begun = match conn {
-        AnyConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-        }
-        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c),
-    };
-    begun.map_err(|e| E::from(DbError::Query(e)))?;
-    finish_tx(conn, f)
+    run_tx(conn, "BEGIN IMMEDIATE", "BEGIN", f)
 }
 
 /// Runs `f` in a read transaction that sees one snapshot: REPEATABLE READ, READ ONLY on
@@ -273,26 +266,32 @@ pub fn read_tx<T, E>(
 where
     E: From<DbError>,
 {
-    let begun = match conn {
-        AnyConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")
-        }
-        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
-            c,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-        ),
-    };
-    begun.map_err(|e| E::from(DbError::Query(e)))?;
-    finish_tx(conn, f)
+    run_tx(
+        conn,
+        "BEGIN DEFERRED",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        f,
+    )
 }
 
-fn finish_tx<T, E>(
+/// Begins with the backend's statement, runs `f`, commits on success, rolls back on error.
+/// Nested `transaction` calls inside `f` become savepoints.
+fn run_tx<T, E>(
     conn: &mut AnyConnection,
+    sqlite_begin: &str,
+    postgres_begin: &str,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
     E: From<DbError>,
 {
+    let begun = match conn {
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, sqlite_begin),
+        AnyConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, postgres_begin)
+        }
+    };
+    begun.map_err(|e| E::from(DbError::Query(e)))?;
     match f(conn) {
         Ok(v) => {
             AnyConnection::commit_transaction(conn).map_err(|e| E::from(DbError::Query(e)))?;

@@ -22,32 +22,6 @@ type ValueRow = (
     String,
 );
 
-const VALUE_COLUMNS: (
-    record_values::record_id,
-    record_values::register,
-    record_values::dot,
-    record_values::origin_device,
-    record_values::origin_seq,
-    record_values::hlc_ms,
-    record_values::hlc_counter,
-    record_values::order_ms,
-    record_values::order_counter,
-    record_values::clock_skew,
-    record_values::value,
-) = (
-    record_values::record_id,
-    record_values::register,
-    record_values::dot,
-    record_values::origin_device,
-    record_values::origin_seq,
-    record_values::hlc_ms,
-    record_values::hlc_counter,
-    record_values::order_ms,
-    record_values::order_counter,
-    record_values::clock_skew,
-    record_values::value,
-);
-
 /// Loads the merge state of the given records; absent ones (and PostgreSQL lock
 /// placeholders that were never written) are left out.
 pub fn load_many(
@@ -77,7 +51,7 @@ pub fn load_many(
     }
     let values: Vec<ValueRow> = per_backend!(conn, c => record_values::table
         .filter(record_values::record_id.eq_any(&keys))
-        .select(VALUE_COLUMNS)
+        .select(record_values::all_columns)
         .load(c))?;
     for row in values {
         let (record_id, register, sibling) = sibling_from_row(row)?;

@@ -28,28 +28,6 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
-const USER_COLUMNS: (
-    users::id,
-    users::username,
-    users::display_name,
-    users::password_hash,
-    users::role,
-    users::agency_id,
-    users::active,
-    users::created_at,
-    users::updated_at,
-) = (
-    users::id,
-    users::username,
-    users::display_name,
-    users::password_hash,
-    users::role,
-    users::agency_id,
-    users::active,
-    users::created_at,
-    users::updated_at,
-);
-
 /// A new user.
 pub struct NewUser<'a> {
     /// Id.
@@ -89,7 +67,7 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser<'_>) -> DbResult<()> {
 pub fn by_id(conn: &mut AnyConnection, id: &str) -> DbResult<Option<UserRow>> {
     Ok(users::table
         .find(id)
-        .select(USER_COLUMNS)
+        .select(users::all_columns)
         .first(conn)
         .optional()?)
 }
@@ -98,7 +76,7 @@ pub fn by_id(conn: &mut AnyConnection, id: &str) -> DbResult<Option<UserRow>> {
 pub fn by_username(conn: &mut AnyConnection, username: &str) -> DbResult<Option<UserRow>> {
     Ok(users::table
         .filter(users::username.eq(username))
-        .select(USER_COLUMNS)
+        .select(users::all_columns)
         .first(conn)
         .optional()?)
 }
@@ -106,7 +84,7 @@ pub fn by_username(conn: &mut AnyConnection, username: &str) -> DbResult<Option<
 /// Users, all or of one agency, by name.
 pub fn list(conn: &mut AnyConnection, agency: Option<&str>) -> DbResult<Vec<UserRow>> {
     let mut q = users::table
-        .select(USER_COLUMNS)
+        .select(users::all_columns)
         .order(users::username)
         .into_boxed();
     if let Some(a) = agency {
