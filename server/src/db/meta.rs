@@ -46,3 +46,49 @@ pub fn next_change_seq(conn: &mut AnyConnection) -> DbResult<i64> {
         AnyConnection::Postgresql(_) => Ok(0),
     }
 }
+
+/// On PostgreSQL, notices that the database is not where it was last time (restored from a
+/// backup, promoted after a failover, dumped and loaded elsewhere) and starts a new epoch, in
+/// case the operator forgot `kampung-sync epoch bump`. The identity is the cluster's system
+/// identifier, its timeline and the database's oid. Returns the new epoch when it bumped.
+/// SQLite files carry no such identity: there the operator's bump is the only guard.
+pub fn check_identity(conn: &mut AnyConnection) -> DbResult<Option<Epoch>> {
+    #[derive(diesel::QueryableByName)]
+    struct Identity {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        identity: String,
+    }
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok(None);
+    };
+    let current = diesel::sql_query(
+        "SELECT (SELECT system_identifier::text FROM pg_control_system()) || '/' || \
+                (SELECT timeline_id::text FROM pg_control_checkpoint()) || '/' || \
+                (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS identity",
+    )
+    .get_result::<Identity>(c);
+    let current = match current {
+        Ok(i) => i.identity,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the cluster identity (needs pg_monitor); restores are not detected");
+            return Ok(None);
+        }
+    };
+    let stored: Option<String> = sync_meta::table
+        .select(sync_meta::cluster_identity)
+        .first(conn)?;
+    let bumped = match &stored {
+        Some(s) if *s != current => {
+            let epoch = bump_epoch(conn)?;
+            tracing::warn!(was = %s, now = %current, %epoch, "the database moved (restore, failover or copy): started a new epoch");
+            Some(epoch)
+        }
+        _ => None,
+    };
+    if stored.as_deref() != Some(current.as_str()) {
+        diesel::update(sync_meta::table)
+            .set(sync_meta::cluster_identity.eq(Some(current)))
+            .execute(conn)?;
+    }
+    Ok(bumped)
+}

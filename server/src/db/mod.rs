@@ -240,6 +240,7 @@ pub fn migrate(backend: &Backend) -> anyhow::Result<Vec<String>> {
         }
     };
     meta::ensure_epoch(&mut conn)?;
+    meta::check_identity(&mut conn)?;
     Ok(applied)
 }
 

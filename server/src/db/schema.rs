@@ -6,6 +6,7 @@ diesel::table! {
         id -> Integer,
         epoch -> Text,
         change_seq -> BigInt,
+        cluster_identity -> Nullable<Text>,
     }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE sync_meta DROP COLUMN cluster_identity;
