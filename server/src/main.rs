@@ -8,6 +8,7 @@ use kampung_sync::config::{AgencyAction, Cli, Command, DbArgs, EpochAction, User
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
 use kampung_sync::service::accounts::{self, NewUserRequest};
+use kampung_sync::service::admin::{self, NewAgency};
 use kampung_sync::service::audit::{self, Entry};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
@@ -76,7 +77,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                     password: password.clone(),
                 },
             )
-            .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             audit::record(
                 &mut conn,
                 Entry::system(
@@ -95,9 +96,17 @@ fn run(command: Command) -> anyhow::Result<()> {
             action: AgencyAction::Add { db, name, kind },
         } => {
             let mut conn = open(&db)?;
-            let id = uuid::Uuid::now_v7().to_string();
-            kampung_sync::db::users::insert_agency(&mut conn, &id, name.trim(), kind.trim())?;
-            println!("{id}");
+            let agency = admin::insert_agency(&mut conn, NewAgency { name, kind })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            audit::record(
+                &mut conn,
+                Entry::system(
+                    "agency_created",
+                    Some(&agency.id),
+                    serde_json::json!({"name": agency.name, "kind": agency.kind, "via": "command line"}),
+                ),
+            );
+            println!("{}", agency.id);
             Ok(())
         }
     }

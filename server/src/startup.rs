@@ -52,6 +52,7 @@ impl Application {
             );
         }
         drop(conn);
+        crate::auth::password::prepare();
         let secret = match &args.jwt_secret {
             Some(s) => {
                 anyhow::ensure!(

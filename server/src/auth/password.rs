@@ -23,13 +23,23 @@ pub fn verify(password: &str, phc: &str) -> bool {
     })
 }
 
+static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
 /// Spends the time of one verification, so that an unknown user name answers as slowly as a
 /// wrong password and the two cannot be told apart.
 pub fn verify_dummy(password: &str) {
-    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    if let Some(phc) = DUMMY.get_or_init(|| hash("kampung-sync dummy password").ok()) {
+    if let Some(phc) = DUMMY.get_or_init(dummy_hash) {
         let _ = verify(password, phc);
     }
+}
+
+/// Makes the dummy hash now, at start-up, so the first unknown name is not slower either.
+pub fn prepare() {
+    DUMMY.get_or_init(dummy_hash);
+}
+
+fn dummy_hash() -> Option<String> {
+    hash("kampung-sync dummy password").ok()
 }
 
 /// A random password for the first administrator: 20 characters from an alphabet without

@@ -66,15 +66,20 @@ pub fn lock(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<Locke
     .transpose()
 }
 
-/// Revokes a device. Returns false if there is no such device.
+/// Revokes a device, keeping the first revocation's time and reason if it already was.
+/// Returns whether this call revoked it.
 pub fn revoke(conn: &mut AnyConnection, device: &str, reason: &str) -> DbResult<bool> {
-    let n = diesel::update(devices::table.find(device))
-        .set((
-            devices::revoked.eq(true),
-            devices::revoked_at.eq(Some(now_ms())),
-            devices::revoked_reason.eq(Some(reason)),
-        ))
-        .execute(conn)?;
+    let n = diesel::update(
+        devices::table
+            .find(device)
+            .filter(devices::revoked.eq(false)),
+    )
+    .set((
+        devices::revoked.eq(true),
+        devices::revoked_at.eq(Some(now_ms())),
+        devices::revoked_reason.eq(Some(reason)),
+    ))
+    .execute(conn)?;
     Ok(n == 1)
 }
 

@@ -59,3 +59,18 @@ pub fn clear(conn: &mut AnyConnection, key: &str) -> DbResult<()> {
     diesel::delete(login_attempts::table.find(key)).execute(conn)?;
     Ok(())
 }
+
+/// Forgets counters whose window ended and whose lock expired, so names tried once by
+/// someone guessing do not pile up.
+pub fn purge_stale(
+    conn: &mut AnyConnection,
+    window_started_before: i64,
+    now: i64,
+) -> DbResult<usize> {
+    Ok(diesel::delete(
+        login_attempts::table
+            .filter(login_attempts::window_start.lt(window_started_before))
+            .filter(login_attempts::locked_until.lt(now)),
+    )
+    .execute(conn)?)
+}

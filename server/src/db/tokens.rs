@@ -84,3 +84,28 @@ pub fn revoke_user(conn: &mut AnyConnection, user_id: &str) -> DbResult<usize> {
     .set(refresh_tokens::revoked_at.eq(Some(now_ms())))
     .execute(conn)?)
 }
+
+/// The credentials of a family issued after `issued_at`: the successors of one credential.
+pub fn successors(
+    conn: &mut AnyConnection,
+    family_id: &str,
+    issued_at: i64,
+) -> DbResult<Vec<RefreshRow>> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::issued_at.ge(issued_at))
+        .order(refresh_tokens::issued_at)
+        .load(conn)?)
+}
+
+/// Revokes one credential.
+pub fn revoke(conn: &mut AnyConnection, id: &str) -> DbResult<()> {
+    diesel::update(
+        refresh_tokens::table
+            .find(id)
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(now_ms())))
+    .execute(conn)?;
+    Ok(())
+}

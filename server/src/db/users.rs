@@ -169,6 +169,8 @@ pub struct DeviceRow {
     pub user_id: String,
     /// Owner's sign-in name.
     pub username: String,
+    /// Owner's role.
+    pub role: String,
     /// Owner's agency.
     pub agency_id: Option<String>,
     /// Last processed sequence number.
@@ -195,6 +197,7 @@ pub fn devices(conn: &mut AnyConnection, agency: Option<&str>) -> DbResult<Vec<D
             devices::id,
             devices::user_id,
             users::username,
+            users::role,
             users::agency_id,
             devices::last_seq,
             devices::revoked,

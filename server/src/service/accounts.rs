@@ -206,7 +206,8 @@ pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<User
         .try_into()
 }
 
-fn is_unique_violation(e: &DbError) -> bool {
+/// Whether a storage error is a unique-key violation (two creations racing).
+pub fn is_unique_violation(e: &DbError) -> bool {
     matches!(
         e,
         DbError::Query(diesel::result::Error::DatabaseError(
@@ -236,7 +237,7 @@ pub fn bootstrap_admin(conn: &mut AnyConnection) -> Result<Option<(String, Strin
         return Ok(None);
     }
     let pw = password::generate().map_err(ApiError::Internal)?;
-    let user = create_user(
+    let created = create_user(
         conn,
         NewUserRequest {
             username: "admin".into(),
@@ -245,7 +246,12 @@ pub fn bootstrap_admin(conn: &mut AnyConnection) -> Result<Option<(String, Strin
             agency_id: None,
             password: pw.clone(),
         },
-    )?;
+    );
+    let user = match created {
+        // Another instance starting at the same moment made it first.
+        Err(e) if e.code() == "username_taken" => return Ok(None),
+        other => other?,
+    };
     audit::record(
         conn,
         Entry::system(
@@ -356,6 +362,7 @@ pub fn login(
         (Some(u), true) => u,
         _ => {
             db::write_tx(conn, |c| {
+                throttle::purge_stale(c, now - WINDOW_MS, now)?;
                 for key in &throttle_keys {
                     let limits = if key.starts_with("addr:") {
                         &PER_ADDRESS
@@ -542,7 +549,30 @@ pub fn refresh(
              revoked: sign in again",
         )
     };
-    if row.used_at.is_some() {
+    if let Some(used_at) = row.used_at {
+        if now_ms() - used_at <= REUSE_GRACE_MS
+            && let Some(credential) = reissue_after_lost_answer(conn, &row, policy)?
+        {
+            let user = users::by_id(conn, &row.user_id)?
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user vanished")))?;
+            let device = parse_device(&row)?;
+            authorize(
+                conn,
+                &Caller {
+                    user_id: row.user_id.clone(),
+                    device,
+                    remote_addr: addr,
+                },
+            )?;
+            return tokens_for(
+                keys,
+                policy,
+                &row.user_id,
+                device,
+                credential,
+                user.try_into()?,
+            );
+        }
         revoke_chain(conn, &row, addr)?;
         return Err(reused());
     }
@@ -552,10 +582,7 @@ pub fn refresh(
             "the refresh credential has expired: sign in again",
         ));
     }
-    let device: DeviceId = row
-        .device_id
-        .parse()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("stored device id {}", row.device_id)))?;
+    let device = parse_device(&row)?;
     let caller = Caller {
         user_id: row.user_id.clone(),
         device,
@@ -568,10 +595,17 @@ pub fn refresh(
         }
         store_refresh(c, &row.family_id, device, &row.user_id, policy).map(Some)
     })?;
-    let Some(credential) = rotated else {
-        // Lost a race with another refresh of the same credential: a copy is in use.
-        revoke_chain(conn, &row, addr)?;
-        return Err(reused());
+    let credential = match rotated {
+        Some(c) => c,
+        // Another refresh with this credential won the race: the app's own retry, unless
+        // what that refresh issued has been used already.
+        None => match reissue_after_lost_answer(conn, &row, policy)? {
+            Some(c) => c,
+            None => {
+                revoke_chain(conn, &row, addr)?;
+                return Err(reused());
+            }
+        },
     };
     let user = users::by_id(conn, &principal.user_id)?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("user vanished")))?;
@@ -583,6 +617,43 @@ pub fn refresh(
         credential,
         user.try_into()?,
     )
+}
+
+/// How long after a credential was used it may be presented again without counting as a
+/// copy: on a village connection the answer to a refresh is often lost, and the app retries
+/// with the credential it still holds.
+const REUSE_GRACE_MS: i64 = 2 * 60 * 1000;
+
+/// Within the grace period, and only if nothing issued since was used (the device never got
+/// its answer), replaces the unused successor with a new credential.
+fn reissue_after_lost_answer(
+    conn: &mut AnyConnection,
+    row: &RefreshRow,
+    policy: &AuthPolicy,
+) -> Result<Option<String>, ApiError> {
+    let device = parse_device(row)?;
+    db::write_tx(conn, |c| {
+        let later: Vec<RefreshRow> = tokens::successors(c, &row.family_id, row.issued_at)?
+            .into_iter()
+            .filter(|t| t.id != row.id)
+            .collect();
+        if later
+            .iter()
+            .any(|t| t.used_at.is_some() || t.revoked_at.is_some())
+        {
+            return Ok(None);
+        }
+        for t in &later {
+            tokens::revoke(c, &t.id)?;
+        }
+        store_refresh(c, &row.family_id, device, &row.user_id, policy).map(Some)
+    })
+}
+
+fn parse_device(row: &RefreshRow) -> Result<DeviceId, ApiError> {
+    row.device_id
+        .parse()
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("stored device id {}", row.device_id)))
 }
 
 fn revoke_chain(

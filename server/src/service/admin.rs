@@ -88,6 +88,20 @@ pub fn create_agency(
     req: NewAgency,
 ) -> Result<AgencyView, ApiError> {
     let p = regency_admin(conn, caller)?;
+    let agency = insert_agency(conn, req)?;
+    record(
+        conn,
+        who(&p).action(
+            "agency_created",
+            Some(&agency.id),
+            serde_json::json!({"name": agency.name, "kind": agency.kind}),
+        ),
+    );
+    Ok(agency)
+}
+
+/// Checks and stores a new agency; the caller decides who may.
+pub fn insert_agency(conn: &mut AnyConnection, req: NewAgency) -> Result<AgencyView, ApiError> {
     let name = req.name.trim();
     let kind = req.kind.trim();
     if name.is_empty() || name.chars().count() > 200 || kind.is_empty() || kind.len() > 32 {
@@ -96,25 +110,18 @@ pub fn create_agency(
             "an agency has a name (1-200 characters) and a kind (1-32 characters)",
         ));
     }
+    let taken = || ApiError::conflict("agency_exists", format!("an agency named `{name}` exists"));
     if users::agencies(conn, None)?
         .iter()
         .any(|(_, n, _, _)| n == name)
     {
-        return Err(ApiError::conflict(
-            "agency_exists",
-            format!("an agency named `{name}` exists"),
-        ));
+        return Err(taken());
     }
     let id = Uuid::now_v7().to_string();
-    users::insert_agency(conn, &id, name, kind)?;
-    record(
-        conn,
-        who(&p).action(
-            "agency_created",
-            Some(&id),
-            serde_json::json!({"name": name, "kind": kind}),
-        ),
-    );
+    match users::insert_agency(conn, &id, name, kind) {
+        Err(e) if accounts::is_unique_violation(&e) => return Err(taken()),
+        other => other?,
+    }
     Ok(AgencyView {
         id,
         name: name.to_owned(),
@@ -302,7 +309,9 @@ pub fn revoke_device(
     }
     let limit = agency_limit(&p)?.map(str::to_owned);
     let all = users::devices(conn, limit.as_deref())?;
-    let Some(device) = all.into_iter().find(|d| d.id == device_id) else {
+    // Agency admins manage their own agency's officers, as for deactivation.
+    let manageable = |d: &DeviceRow| limit.is_none() || d.role == Role::Officer.as_str();
+    let Some(device) = all.into_iter().find(|d| d.id == device_id && manageable(d)) else {
         return Err(ApiError::not_found(
             "device_not_found",
             format!("no device {device_id} you may manage"),

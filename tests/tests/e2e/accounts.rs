@@ -116,46 +116,59 @@ fn wrong_password_and_unknown_user_get_the_same_answer(b: Backend) {
     assert_eq!((st, code(&body)), (400, "invalid_request"));
 }
 
+fn refresh(s: &TestServer, credential: &Value) -> (u16, Value) {
+    s.post(
+        "/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": credential}),
+    )
+}
+
 fn a_replayed_refresh_credential_revokes_the_device_chain(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     let d = Device::new(&s, "officer-replay");
-    let (st, first) = s.post(
-        "/v1/auth/refresh",
-        None,
-        &json!({"refresh_token": d.refresh}),
-    );
+    let c1 = json!(d.refresh);
+    let (st, r2) = refresh(&s, &c1);
     assert_eq!(st, 200);
-    // Someone copied the old credential and presents it again.
-    let (st, body) = s.post(
-        "/v1/auth/refresh",
-        None,
-        &json!({"refresh_token": d.refresh}),
+    // The answer was lost on the way: the app retries with the same credential at once.
+    let (st, r2_again) = refresh(&s, &c1);
+    assert_eq!(
+        st, 200,
+        "a retry within the grace period is not theft: {r2_again}"
     );
+    let (st, body) = refresh(&s, &r2["refresh_token"]);
+    assert_eq!(
+        (st, code(&body)),
+        (401, "refresh_token_revoked"),
+        "the lost answer's credential is void"
+    );
+    let (st, r3) = refresh(&s, &r2_again["refresh_token"]);
+    assert_eq!(st, 200);
+    // Someone copied c1 and presents it after its successor was used: theft.
+    let (st, body) = refresh(&s, &c1);
     assert_eq!((st, code(&body)), (401, "refresh_token_reused"));
-    // The legitimate newer credential is revoked with the chain.
-    let (st, body) = s.post(
-        "/v1/auth/refresh",
-        None,
-        &json!({"refresh_token": first["refresh_token"]}),
-    );
+    // The legitimate newest credential is revoked with the chain.
+    let (st, body) = refresh(&s, &r3["refresh_token"]);
     assert_eq!((st, code(&body)), (401, "refresh_token_revoked"));
-    let (st, body) = s.post(
-        "/v1/auth/refresh",
-        None,
-        &json!({"refresh_token": "garbage"}),
-    );
+    let (st, body) = refresh(&s, &json!("garbage"));
     assert_eq!((st, code(&body)), (401, "invalid_refresh_token"));
     let forged = format!(
         "{}.{}",
         d.refresh.split('.').next().unwrap(),
         "0".repeat(64)
     );
-    let (st, body) = s.post("/v1/auth/refresh", None, &json!({"refresh_token": forged}));
+    let (st, body) = refresh(&s, &json!(forged));
     assert_eq!((st, code(&body)), (401, "invalid_refresh_token"));
-    // Signing in again starts a new chain.
-    let (st, _) = s.login("officer-replay", PASSWORD, d.id);
+
+    // Signing in again starts a new chain; past the grace period, any second use is theft.
+    let (st, again) = s.login("officer-replay", PASSWORD, d.id);
     assert_eq!(st, 200);
+    let c = again["refresh_token"].clone();
+    assert_eq!(refresh(&s, &c).0, 200);
+    db.execute("UPDATE refresh_tokens SET used_at = used_at - 600000 WHERE used_at IS NOT NULL");
+    let (st, body) = refresh(&s, &c);
+    assert_eq!((st, code(&body)), (401, "refresh_token_reused"));
 }
 
 fn an_expired_access_token_is_refreshed_and_offline_work_is_accepted(b: Backend) {
@@ -320,6 +333,17 @@ fn roles_limit_what_each_admin_sees_and_does(b: Backend) {
         &json!({"reason": "officer_left"}),
     );
     assert_eq!(st, 200, "their own officer's device");
+    let peer = Device::with_role(&s, "kepala.dua", Role::AgencyAdmin);
+    let (st, body) = s.post(
+        &format!("/v1/admin/devices/{}/revoke", peer.id),
+        Some(&principal.token),
+        &json!({"reason": "x"}),
+    );
+    assert_eq!(
+        (st, code(&body)),
+        (404, "device_not_found"),
+        "not another admin's device"
+    );
     // The regency admin sees everyone.
     let (_, all) = s.get("/v1/admin/users", Some(&regency.token));
     assert!(all.as_array().unwrap().len() >= 5);
