@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The default database: an SQLite file in the data folder, created on first start.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kampung-sync.db";
+/// The default database: this SQLite file in the data folder, created on first start.
+pub const DEFAULT_DATABASE_FILE: &str = "kampung-sync.db";
 
 /// kampung-sync: the sync backend for the ASN Berbagi field app.
 #[derive(Debug, Parser)]
@@ -66,12 +66,28 @@ pub enum EpochAction {
     Bump(DbArgs),
 }
 
-/// Where the database is.
+/// Where the database and the server's own files are.
 #[derive(Clone, Debug, Args)]
 pub struct DbArgs {
-    /// `sqlite://path/to/file.db` (default) or `postgres://user@host:port/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`. Default: the SQLite
+    /// file `kampung-sync.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Folder for the default SQLite database and the generated token secret.
+    #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+impl DbArgs {
+    /// The database URL: the one given, or the SQLite file in the data folder.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join(DEFAULT_DATABASE_FILE).display()
+            )
+        })
+    }
 }
 
 /// Flags for `serve`.
@@ -83,9 +99,6 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, env = "KAMPUNG_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
-    /// Folder for the generated token secret (and the default SQLite file).
-    #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
     /// Token signing secret (at least 32 characters). Required when several instances
     /// share one PostgreSQL; otherwise generated into the data folder on first start.
     #[arg(long, env = "KAMPUNG_JWT_SECRET", hide_env_values = true)]
@@ -208,10 +221,10 @@ impl ServeArgs {
     pub fn new(database_url: &str, bind: &str, data_dir: PathBuf) -> Self {
         ServeArgs {
             db: DbArgs {
-                database_url: database_url.to_owned(),
+                database_url: Some(database_url.to_owned()),
+                data_dir,
             },
             bind: bind.to_owned(),
-            data_dir,
             jwt_secret: None,
             max_body_bytes: 4 * 1024 * 1024,
             max_batch_ops: 500,

@@ -34,7 +34,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }),
         Command::Migrate(args) => {
-            let applied = db::migrate(&Backend::from_url(&args.database_url)?)?;
+            let applied = db::migrate(&Backend::from_url(&args.url())?)?;
             if applied.is_empty() {
                 println!("database is up to date");
             }
@@ -48,7 +48,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 EpochAction::Show(a) => (a, false),
                 EpochAction::Bump(a) => (a, true),
             };
-            let backend = Backend::from_url(&args.database_url)?;
+            let backend = Backend::from_url(&args.url())?;
             let pool = db::open(&backend, 1)?;
             let mut conn = pool.get()?;
             let epoch = if bump {
@@ -113,7 +113,7 @@ fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn open(args: &DbArgs) -> anyhow::Result<PooledConn> {
-    let pool = db::open(&Backend::from_url(&args.database_url)?, 1)?;
+    let pool = db::open(&Backend::from_url(&args.url())?, 1)?;
     Ok(pool.get()?)
 }
 

@@ -35,7 +35,21 @@ impl Application {
     /// Opens and migrates the database, loads the token secret, binds the listener.
     /// Must be called inside an actix system.
     pub fn build(args: ServeArgs) -> anyhow::Result<Application> {
-        let backend = Backend::from_url(&args.db.database_url)?;
+        // The secret and the port first: a start that cannot serve must fail before it
+        // writes anything (such as the first administrator).
+        let secret = match &args.jwt_secret {
+            Some(s) => {
+                anyhow::ensure!(
+                    s.len() >= 32,
+                    "the token secret must be at least 32 characters"
+                );
+                s.as_bytes().to_vec()
+            }
+            None => auth::load_or_create_secret(&args.db.data_dir)?,
+        };
+        let listener = TcpListener::bind(&args.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
+        let backend = Backend::from_url(&args.db.url())?;
         let pool_size = args.pool_size.unwrap_or(match backend {
             Backend::Sqlite(_) => 4,
             Backend::Postgres(_) => 16,
@@ -53,16 +67,6 @@ impl Application {
         }
         drop(conn);
         crate::auth::password::prepare();
-        let secret = match &args.jwt_secret {
-            Some(s) => {
-                anyhow::ensure!(
-                    s.len() >= 32,
-                    "the token secret must be at least 32 characters"
-                );
-                s.as_bytes().to_vec()
-            }
-            None => auth::load_or_create_secret(&args.data_dir)?,
-        };
         let keys = web::Data::new(Keys::from_secret(&secret));
         let limits = args.limits();
         let state = web::Data::new(AppState {
@@ -71,8 +75,6 @@ impl Application {
             auth: args.auth_policy(),
             backend: backend.name(),
         });
-        let listener = TcpListener::bind(&args.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, backend = backend.name(), "listening");
 
@@ -99,7 +101,7 @@ impl Application {
                             %method,
                             %path,
                             status = res.status().as_u16(),
-                            ms = started.elapsed().as_millis(),
+                            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                             "request"
                         );
                         Ok(res)

@@ -258,6 +258,54 @@ fn refuses_an_unknown_database_url_scheme() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported DATABASE_URL"));
 }
 
+#[test]
+fn the_data_dir_holds_the_default_database_readable_by_its_owner_only() {
+    let db = Db::new(false).unwrap();
+    let data = db.dir.join("elsewhere");
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(&data)
+        .env_remove("DATABASE_URL")
+        .env_remove("KAMPUNG_DATA_DIR")
+        .current_dir(&db.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let file = data.join("kampung-sync.db");
+    assert!(
+        file.exists(),
+        "the default database goes in the data folder"
+    );
+    assert!(!db.dir.join("data").exists(), "nothing in ./data");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "personal data: owner only");
+    }
+}
+
+#[test]
+fn a_short_token_secret_stops_the_start_before_anything_is_written() {
+    let db = Db::new(false).unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db.url)
+        .env("KAMPUNG_JWT_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 characters"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).is_empty(),
+        "no administrator password printed for a server that never ran"
+    );
+    assert!(
+        !db.dir.join("sync.db").exists(),
+        "no database created for a server that never ran"
+    );
+}
+
 /// T7: the server dies inside a push, before its transaction commits. Nothing was applied,
 /// so the retry applies the operation once.
 fn crash_before_commit(pg: bool) {

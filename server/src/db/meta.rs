@@ -70,7 +70,7 @@ pub fn check_identity(conn: &mut AnyConnection) -> DbResult<Option<Epoch>> {
     let current = match current {
         Ok(i) => i.identity,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot read the cluster identity (needs pg_monitor); restores are not detected");
+            tracing::warn!(error = %e, "cannot read the cluster identity; restores are not detected");
             return Ok(None);
         }
     };

@@ -130,9 +130,11 @@ impl Backend {
             Backend::Sqlite(path) => {
                 let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
                 // Per-connection settings: SQLite does not keep these in the file.
+                // synchronous = FULL: a device deletes what the server acknowledged, so
+                // an acknowledged commit must survive a power cut (NORMAL may lose it).
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                 Ok(AnyConnection::Sqlite(c))
@@ -204,12 +206,29 @@ pub fn open(backend: &Backend, pool_size: u32) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+/// Creates the data folder and, on first start, an empty database file readable by its
+/// owner only: it will hold personal data and password hashes. SQLite gives the WAL and
+/// shared-memory files the same permissions as the database file.
 fn create_parent(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", dir.display()))?;
     }
-    Ok(())
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        )),
+    }
 }
 
 /// Runs pending migrations on one connection, then makes sure the epoch row exists.
@@ -221,26 +240,29 @@ pub fn migrate(backend: &Backend) -> anyhow::Result<Vec<String>> {
     let mut conn = backend
         .connect()
         .map_err(|e| anyhow::anyhow!("cannot connect to the {} database: {e}", backend.name()))?;
-    let applied = match &mut conn {
-        AnyConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        AnyConnection::Postgresql(c) => {
-            // Several instances may start at once: one migrates, the others wait.
-            c.batch_execute("SELECT pg_advisory_lock(7349121)")?;
-            let result = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.iter().map(ToString::to_string).collect::<Vec<_>>())
-                .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
-            c.batch_execute("SELECT pg_advisory_unlock(7349121)")?;
-            result?
-        }
-    };
-    meta::ensure_epoch(&mut conn)?;
-    meta::check_identity(&mut conn)?;
+    // Several instances may start at once: one migrates and checks the identity, the
+    // others wait, so that a moved database gets one new epoch, not one per instance.
+    if let AnyConnection::Postgresql(c) = &mut conn {
+        c.batch_execute("SELECT pg_advisory_lock(7349121)")?;
+    }
+    let result = migrate_locked(&mut conn);
+    if let AnyConnection::Postgresql(c) = &mut conn {
+        c.batch_execute("SELECT pg_advisory_unlock(7349121)")?;
+    }
+    result
+}
+
+fn migrate_locked(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    meta::ensure_epoch(conn)?;
+    meta::check_identity(conn)?;
     Ok(applied)
 }
 
