@@ -121,6 +121,23 @@ impl TestDb {
         db::connect(&self.url).unwrap()
     }
 
+    /// A single `BIGINT` value named `n`, read on a fresh connection.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Num {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        let query = diesel::sql_query(sql);
+        let row: Num = match self.connect() {
+            AnyConnection::Sqlite(mut c) => query.get_result(&mut c),
+            AnyConnection::Postgresql(mut c) => query.get_result(&mut c),
+        }
+        .unwrap();
+        row.n
+    }
+
     /// Runs SQL on a fresh connection.
     pub fn execute(&self, sql: &str) {
         let mut c = self.connect();

@@ -17,6 +17,7 @@ pub struct DbBatchStore<'c> {
     last_seq: u64,
     scope_key: String,
     loaded: HashMap<RecordId, Option<RecordState>>,
+    locked: Vec<RecordId>,
 }
 
 impl<'c> DbBatchStore<'c> {
@@ -34,7 +35,14 @@ impl<'c> DbBatchStore<'c> {
             last_seq,
             scope_key,
             loaded: HashMap::new(),
+            locked: Vec::new(),
         }
+    }
+
+    /// Removes the lock placeholders of records the batch did not create after all (a
+    /// rejected create, operations after a gap), so that no empty rows pile up.
+    pub fn drop_unwritten_placeholders(&mut self) -> DbResult<()> {
+        records::drop_placeholders(self.conn, &self.locked)
     }
 }
 
@@ -57,6 +65,7 @@ impl BatchStore for DbBatchStore<'_> {
 
     fn lock_records(&mut self, ids: &[RecordId]) -> DbResult<()> {
         records::lock(self.conn, ids)?;
+        self.locked.extend_from_slice(ids);
         // Load everything the batch touches in two queries, under the locks just taken.
         let mut states = records::load_many(self.conn, ids)?;
         for id in ids {

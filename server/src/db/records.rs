@@ -158,27 +158,52 @@ pub fn lock(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult<()> {
         return Ok(());
     };
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    for key in &keys {
-        diesel::insert_into(records::table)
-            .values((
-                records::id.eq(key),
-                records::collection.eq(""),
-                records::scope_key.eq(""),
-                records::version.eq(0),
-                records::deleted.eq(false),
-                records::conflicted.eq(false),
-                records::fields.eq("{}"),
-                records::updated_at.eq(now_ms()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c)?;
+    // A placeholder seen by the insert can be dropped by its batch before this lock reaches
+    // it (see `drop_placeholders`): then the row is gone and not locked, so go round again.
+    loop {
+        for key in &keys {
+            diesel::insert_into(records::table)
+                .values((
+                    records::id.eq(key),
+                    records::collection.eq(""),
+                    records::scope_key.eq(""),
+                    records::version.eq(0),
+                    records::deleted.eq(false),
+                    records::conflicted.eq(false),
+                    records::fields.eq("{}"),
+                    records::updated_at.eq(now_ms()),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
+        let locked: Vec<String> = records::table
+            .filter(records::id.eq_any(&keys))
+            .order(records::id)
+            .select(records::id)
+            .for_update()
+            .load(c)?;
+        if locked.len() == keys.len() {
+            return Ok(());
+        }
     }
-    let _locked: Vec<String> = records::table
-        .filter(records::id.eq_any(&keys))
-        .order(records::id)
-        .select(records::id)
-        .for_update()
-        .load(c)?;
+}
+
+/// Deletes the PostgreSQL lock placeholders among `ids` that were never written (version 0),
+/// still under the batch's locks. A batch waiting on one of them then inserts its own.
+pub fn drop_placeholders(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult<()> {
+    let AnyConnection::Postgresql(c) = conn else {
+        return Ok(());
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    diesel::delete(
+        records::table
+            .filter(records::id.eq_any(&keys))
+            .filter(records::version.eq(0)),
+    )
+    .execute(c)?;
     Ok(())
 }
 

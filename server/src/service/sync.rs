@@ -89,6 +89,7 @@ fn apply_batch(
     };
     let mut store = DbBatchStore::new(c, caller.device, device.last_seq, REGENCY_SCOPE.into());
     let response = process_batch(&mut store, caller.device, &env, ops)?;
+    store.drop_unwritten_placeholders()?;
     Ok(response)
 }
 

@@ -93,6 +93,11 @@ fn one_bad_operation_never_blocks_the_others_in_its_batch(b: Backend) {
         got, want,
         "every accepted operation is stored, and only those"
     );
+    assert_eq!(
+        db.scalar("SELECT CAST(count(*) AS BIGINT) AS n FROM records"),
+        4,
+        "a rejected create leaves no row behind (not even a lock placeholder)"
+    );
 }
 
 fn malformed_requests_get_a_clear_error_and_change_nothing(b: Backend) {
