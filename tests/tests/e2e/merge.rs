@@ -110,12 +110,7 @@ fn t6_two_instances_racing_on_one_record_issue_each_dot_once(b: Backend) {
     let mut dots = [result_dot(&rx.1), result_dot(&ry.1)];
     dots.sort_unstable();
     assert_eq!(dots, [6, 7], "each dot issued exactly once");
-    let mut reader = Device::new(&s1, "reader");
-    let rec = reader
-        .pull_all(&s1)
-        .into_iter()
-        .find(|v| v["id"] == json!(r))
-        .unwrap();
+    let rec = read_fresh(&s1, r);
     assert_eq!(rec["version"], 7);
     let values: Vec<Value> = live_values(&rec, "head_name", "head_name")
         .into_iter()
@@ -125,30 +120,46 @@ fn t6_two_instances_racing_on_one_record_issue_each_dot_once(b: Backend) {
     assert!(values.contains(&json!("X")) && values.contains(&json!("Y")));
 }
 
+/// Record `r` as a new device pulls it from scratch.
+fn read_fresh(s: &TestServer, r: Uuid) -> Value {
+    let mut reader = Device::new(s, "reader");
+    let all = reader.pull_all(s);
+    all.into_iter()
+        .find(|v| v["id"] == json!(r))
+        .unwrap_or_else(|| panic!("record {r} was not pulled"))
+}
+
+/// Twenty devices, each signed in, push one operation (`op(i)`, as their seq 1) at the same
+/// moment, alternating between two instances. Answers in device order.
+fn twenty_devices_push_at_once(
+    s1: &TestServer,
+    s2: &TestServer,
+    op: impl Fn(usize) -> Value + Sync,
+) -> Vec<(u16, Value)> {
+    let devices: Vec<Device> = (0..20)
+        .map(|i| Device::new(s1, &format!("officer-{i}")))
+        .collect();
+    let op = &op;
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let server = if i % 2 == 0 { s1 } else { s2 };
+                sc.spawn(move || d.push(server, vec![op(i)]))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 fn t6_stress_twenty_devices_in_parallel_keep_twenty_siblings(b: Backend) {
     let db = TestDb::new(b);
     let s1 = TestServer::start(&db);
     let s2 = TestServer::start(&db);
     let (r, epoch) = record_at(&s1, 5);
-    let devices: Vec<Device> = (0..20)
-        .map(|i| Device::new(&s1, &format!("officer-{i}")))
-        .collect();
-    let results: Vec<(u16, Value)> = std::thread::scope(|sc| {
-        let handles: Vec<_> = devices
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let server = if i % 2 == 0 { &s1 } else { &s2 };
-                let epoch = epoch.clone();
-                sc.spawn(move || {
-                    d.push(
-                        server,
-                        vec![put_household(1, r, 5, Some(&epoch), &format!("v{i}"))],
-                    )
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let results = twenty_devices_push_at_once(&s1, &s2, |i| {
+        put_household(1, r, 5, Some(&epoch), &format!("v{i}"))
     });
     let mut dots: Vec<u64> = results
         .iter()
@@ -159,12 +170,7 @@ fn t6_stress_twenty_devices_in_parallel_keep_twenty_siblings(b: Backend) {
         .collect();
     dots.sort_unstable();
     assert_eq!(dots, (6..=25).collect::<Vec<_>>());
-    let mut reader = Device::new(&s1, "reader");
-    let rec = reader
-        .pull_all(&s1)
-        .into_iter()
-        .find(|v| v["id"] == json!(r))
-        .unwrap();
+    let rec = read_fresh(&s1, r);
     assert_eq!(rec["version"], 25);
     assert_eq!(live_values(&rec, "head_name", "head_name").len(), 20);
 }
@@ -187,25 +193,12 @@ fn t6_concurrent_creates_of_one_new_id_keep_every_valid_write_and_no_rejected_on
              fields, updated_at) VALUES ('{r}', '', '', 0, false, false, '{{}}', 0)"
         ));
     }
-    let devices: Vec<Device> = (0..20)
-        .map(|i| Device::new(&s1, &format!("officer-{i}")))
-        .collect();
-    let results: Vec<(u16, Value)> = std::thread::scope(|sc| {
-        let handles: Vec<_> = devices
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let server = if i % 2 == 0 { &s1 } else { &s2 };
-                sc.spawn(move || {
-                    let mut op = put_household(1, r, 0, None, &format!("v{i}"));
-                    if i % 2 == 1 {
-                        op["fields"]["head_name"] = json!(42);
-                    }
-                    d.push(server, vec![op])
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let results = twenty_devices_push_at_once(&s1, &s2, |i| {
+        let mut op = put_household(1, r, 0, None, &format!("v{i}"));
+        if i % 2 == 1 {
+            op["fields"]["head_name"] = json!(42);
+        }
+        op
     });
     for (i, (status, body)) in results.iter().enumerate() {
         assert_eq!(*status, 200, "{body}");
@@ -215,12 +208,7 @@ fn t6_concurrent_creates_of_one_new_id_keep_every_valid_write_and_no_rejected_on
             "device {i}: {body}"
         );
     }
-    let mut reader = Device::new(&s1, "reader");
-    let rec = reader
-        .pull_all(&s1)
-        .into_iter()
-        .find(|v| v["id"] == json!(r))
-        .unwrap();
+    let rec = read_fresh(&s1, r);
     assert_eq!(rec["version"], 10, "one dot per valid create");
     let mut heads: Vec<String> = live_values(&rec, "head_name", "head_name")
         .into_iter()
