@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::time::Instant;
 
 use actix_web::dev::{Server, Service};
+use actix_web::http::header;
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::{self, Keys};
@@ -37,6 +38,8 @@ impl Application {
     pub fn build(args: ServeArgs) -> anyhow::Result<Application> {
         // The secret and the port first: a start that cannot serve must fail before it
         // writes anything (such as the first administrator).
+        let listener = TcpListener::bind(&args.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
         let secret = match &args.jwt_secret {
             Some(s) => {
                 anyhow::ensure!(
@@ -47,8 +50,6 @@ impl Application {
             }
             None => auth::load_or_create_secret(&args.db.data_dir)?,
         };
-        let listener = TcpListener::bind(&args.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
         let backend = Backend::from_url(&args.db.url())?;
         let pool_size = args.pool_size.unwrap_or(match backend {
             Backend::Sqlite(_) => 4,
@@ -90,8 +91,15 @@ impl Application {
                 .app_data(json.clone())
                 .app_data(query.clone())
                 .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
-                .wrap_fn(|req, srv| {
+                .wrap_fn(|mut req, srv| {
                     let started = Instant::now();
+                    // RFC 9110, 8.4.1.3: `x-gzip` is to be taken as `gzip`; actix knows only
+                    // the latter, and would read such a body undecoded.
+                    let encoding = header::CONTENT_ENCODING;
+                    if req.headers().get(&encoding).is_some_and(|v| v == "x-gzip") {
+                        req.headers_mut()
+                            .insert(encoding, header::HeaderValue::from_static("gzip"));
+                    }
                     let method = req.method().clone();
                     let path = req.path().to_owned();
                     let fut = srv.call(req);

@@ -1,7 +1,7 @@
 //! The pull cursor: which records changed after a position, without ever skipping one.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use sync_protocol::RecordId;
 
 use super::schema::records;
@@ -41,20 +41,18 @@ const HORIZON: &str = "\
         WHERE backend_xid IS NOT NULL AND datid IS DISTINCT FROM \
             (SELECT oid FROM pg_database WHERE datname = current_database()))";
 
+/// The horizon, repeated on every row, and one changed record; with no changed record, one
+/// row with the horizon alone.
 #[derive(QueryableByName)]
 struct PgRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = BigInt)]
-    change_xid: i64,
-    #[diesel(sql_type = BigInt)]
-    change_seq: i64,
-}
-
-#[derive(QueryableByName)]
-struct Horizon {
     #[diesel(sql_type = BigInt)]
     horizon: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    id: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    change_xid: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    change_seq: Option<i64>,
 }
 
 /// Records in `scopes` changed after `after`, at most `limit`. Run inside
@@ -92,37 +90,56 @@ pub fn changed_since(
             // Only transactions below the oldest running one are all settled, so read only
             // there, in (xid, seq) order: a seq cursor with an xid filter would step past a
             // lower seq whose transaction commits later.
+            // Horizon and rows in one statement, so that they come from one snapshot
+            // whatever the isolation level.
             let rows: Vec<PgRow> = diesel::sql_query(format!(
                 "WITH h AS ({HORIZON}) \
-                 SELECT r.id, r.change_xid, r.change_seq FROM records r CROSS JOIN h \
-                 WHERE r.version > 0 AND r.scope_key = ANY($1) \
-                   AND (r.change_xid, r.change_seq) > ($2, $3) \
-                   AND r.change_xid < h.horizon \
-                 ORDER BY r.change_xid, r.change_seq LIMIT $4"
+                 SELECT h.horizon, r.id, r.change_xid, r.change_seq FROM h \
+                 LEFT JOIN LATERAL ( \
+                     SELECT id, change_xid, change_seq FROM records \
+                     WHERE version > 0 AND scope_key = ANY($1) \
+                       AND (change_xid, change_seq) > ($2, $3) \
+                       AND change_xid < h.horizon \
+                     ORDER BY change_xid, change_seq LIMIT $4) r ON true \
+                 ORDER BY r.change_xid, r.change_seq"
             ))
             .bind::<Array<Text>, _>(scopes)
             .bind::<BigInt, _>(after.xid)
             .bind::<BigInt, _>(after.seq)
             .bind::<BigInt, _>(limit + 1)
             .load(c)?;
-            let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-            let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
-            let next = if has_more {
-                rows.last().map_or(after, |r| Position {
-                    xid: r.change_xid,
-                    seq: r.change_seq,
+            let horizon = rows
+                .first()
+                .map(|r| r.horizon)
+                .ok_or_else(|| DbError::Corrupt("the pull query returned no horizon".into()))?;
+            let changed: Vec<(String, Position)> = rows
+                .into_iter()
+                .filter_map(|r| {
+                    Some((
+                        r.id?,
+                        Position {
+                            xid: r.change_xid?,
+                            seq: r.change_seq?,
+                        },
+                    ))
                 })
+                .collect();
+            let has_more = changed.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            let changed = &changed[..changed
+                .len()
+                .min(usize::try_from(limit).unwrap_or(usize::MAX))];
+            let next = if has_more {
+                changed.last().map_or(after, |(_, p)| *p)
             } else {
-                // Same snapshot as the rows (REPEATABLE READ): everything below the horizon
-                // in scope has been read, so the cursor may move up to it.
-                let h: Horizon = diesel::sql_query(HORIZON).get_result(c)?;
+                // Everything below the horizon in scope has been read: the cursor may move
+                // up to it.
                 after.max(Position {
-                    xid: h.horizon,
+                    xid: horizon,
                     seq: 0,
                 })
             };
             Ok(Page {
-                ids: parse_ids(rows.iter().map(|r| &r.id))?,
+                ids: parse_ids(changed.iter().map(|(id, _)| id))?,
                 next,
                 has_more,
             })

@@ -174,6 +174,11 @@ fn malformed_requests_get_a_clear_error_and_change_nothing(b: Backend) {
     assert_eq!((got, error_code(&resp)), (400, "invalid_query"));
     let (got, resp) = s.get("/v1/nowhere", None);
     assert_eq!((got, error_code(&resp)), (404, "not_found"));
+    // A known path with the wrong method: the same clear answer, as docs say.
+    let (got, resp) = s.get("/v1/sync/push", Some(&d.token));
+    assert_eq!((got, error_code(&resp)), (404, "not_found"));
+    let (got, resp) = s.post("/v1/sync/pull", Some(&d.token), &json!({}));
+    assert_eq!((got, error_code(&resp)), (404, "not_found"));
     // Nothing was stored by any of it.
     let mut fresh = Device::new(&s, "reader");
     assert!(fresh.pull_all(&s).is_empty());
@@ -214,22 +219,44 @@ fn oversized_bodies_and_batches_are_refused_with_413(b: Backend) {
 fn gzip_bodies_are_accepted(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
-    let d = Device::new(&s, "officer");
-    let body =
-        json!({"device_id": d.id, "ops": [put_household(1, Uuid::now_v7(), 0, None, "Siti")]});
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(body.to_string().as_bytes()).unwrap();
+    let mut d = Device::new(&s, "officer");
+    // `x-gzip` is the old name of `gzip`; RFC 9110 asks servers to take it as the same.
+    for coding in ["gzip", "x-gzip", "deflate"] {
+        let seq = d.next_seq();
+        let body = json!({"device_id": d.id, "ops": [put_household(seq, Uuid::now_v7(), 0, None, "Siti")]});
+        let level = flate2::Compression::default();
+        let compressed = if coding == "deflate" {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), level);
+            z.write_all(body.to_string().as_bytes()).unwrap();
+            z.finish().unwrap()
+        } else {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
+            gz.write_all(body.to_string().as_bytes()).unwrap();
+            gz.finish().unwrap()
+        };
+        let (status, resp) = s.post_raw(
+            "/v1/sync/push",
+            Some(&d.token),
+            &[
+                ("Content-Type", "application/json"),
+                ("Content-Encoding", coding),
+            ],
+            compressed,
+        );
+        assert_eq!(status, 200, "{coding}: {resp}");
+        assert_eq!(statuses(&resp), ["applied"], "{coding}");
+    }
+    // An encoding the server does not decode: the body is read as it is, and refused.
     let (status, resp) = s.post_raw(
         "/v1/sync/push",
         Some(&d.token),
         &[
             ("Content-Type", "application/json"),
-            ("Content-Encoding", "gzip"),
+            ("Content-Encoding", "br"),
         ],
-        gz.finish().unwrap(),
+        vec![0x1b, 0x2f, 0x00, 0xf8],
     );
-    assert_eq!(status, 200, "{resp}");
-    assert_eq!(statuses(&resp), ["applied"]);
+    assert_eq!((status, error_code(&resp)), (400, "malformed_json"));
 }
 
 fn tokens_are_checked_and_a_device_cannot_push_for_another(b: Backend) {
