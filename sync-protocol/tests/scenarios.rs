@@ -29,11 +29,17 @@ fn t1_interleaved_stale_writers_keep_exactly_the_concurrent_values() {
         vec!["head_name"]
     );
     assert_eq!(r.dots("head_name"), vec![(1, "a".into()), (2, "b".into())]);
-    // W2 had read version 1: `a` (dot 1) is covered and goes.
-    r.push(w2, put(1, 1, "c"));
+    // W2 had read version 1: `a` (dot 1) is covered and goes; `b` is concurrent.
+    assert_eq!(
+        conflict_fields(&r.push(w2, put(1, 1, "c")).outcome),
+        vec!["head_name"]
+    );
     assert_eq!(r.dots("head_name"), vec![(2, "b".into()), (3, "c".into())]);
     // W4 had read version 2: `b` goes, `c` stays.
-    r.push(w4, put(1, 2, "d"));
+    assert_eq!(
+        conflict_fields(&r.push(w4, put(1, 2, "d")).outcome),
+        vec!["head_name"]
+    );
     assert_eq!(r.dots("head_name"), vec![(3, "c".into()), (4, "d".into())]);
     assert_eq!(r.live_sorted("head_name"), vec!["c", "d"]);
 }

@@ -14,6 +14,8 @@ kampung_sync_tests::on_both_backends!(
     a_deactivated_user_is_refused_everywhere,
     roles_limit_what_each_admin_sees_and_does,
     repeated_failures_slow_down_then_lock_sign_in,
+    the_tenth_failure_locks_the_account_for_fifteen_minutes,
+    many_failures_from_one_address_slow_down_every_account_there,
     the_audit_log_records_who_did_what_from_where,
 );
 
@@ -379,19 +381,87 @@ fn repeated_failures_slow_down_then_lock_sign_in(b: Backend) {
     // From now on even the right password waits.
     let (st, body) = s.login("target.user", PASSWORD, device);
     assert_eq!((st, code(&body)), (429, "too_many_attempts"));
+    let wait = retry_after(&s, "target.user", device);
+    assert!((1..=60).contains(&wait), "{wait}");
+}
+
+fn retry_after(s: &TestServer, user: &str, device: sync_protocol::DeviceId) -> i64 {
     let resp = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent()
         .post(format!("{}/v1/auth/login", s.base))
-        .send_json(json!({"username": "target.user", "password": PASSWORD, "device_id": device}))
+        .send_json(json!({"username": user, "password": PASSWORD, "device_id": device}))
         .unwrap();
-    let retry_after: i64 = resp.headers()["Retry-After"]
+    assert_eq!(resp.status().as_u16(), 429);
+    resp.headers()["Retry-After"]
         .to_str()
         .unwrap()
         .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
+        .unwrap()
+}
+
+/// The delays between failures (1 s, 2 s, 4 s ...) are skipped by moving the counter's
+/// `locked_until` into the past, as if the officer had waited each one out.
+fn the_tenth_failure_locks_the_account_for_fifteen_minutes(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    s.ensure_user("target.user", Role::Officer);
+    let device = sync_protocol::DeviceId(Uuid::now_v7());
+    for attempt in 1..=10 {
+        db.execute("UPDATE login_attempts SET locked_until = 0 WHERE key = 'user:target.user'");
+        let (st, body) = s.login("target.user", "guess-guess-guess", device);
+        assert_eq!(
+            (st, code(&body)),
+            (401, "invalid_credentials"),
+            "attempt {attempt}"
+        );
+    }
+    // Locked, not just slowed: the wait is the lock's quarter of an hour.
+    let wait = retry_after(&s, "target.user", device);
+    assert!((14 * 60..=15 * 60).contains(&wait), "{wait}");
+    let (st, body) = s.login("target.user", PASSWORD, device);
+    assert_eq!((st, code(&body)), (429, "too_many_attempts"));
+    // Another officer on the same address is not locked out by it.
+    s.ensure_user("colleague", Role::Officer);
+    let (st, body) = s.login(
+        "colleague",
+        PASSWORD,
+        sync_protocol::DeviceId(Uuid::now_v7()),
+    );
+    assert_eq!(st, 200, "{body}");
+}
+
+/// One address (a phone guessing many accounts, or a whole office behind one NAT) gets a far
+/// looser limit than one account: at 30 failures in the window it is slowed down too.
+fn many_failures_from_one_address_slow_down_every_account_there(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    s.ensure_user("officer-a", Role::Officer);
+    // 29 failures already counted from this address, each for another name.
+    db.execute(&format!(
+        "INSERT INTO login_attempts (key, failures, window_start, locked_until) \
+         VALUES ('addr:127.0.0.1', 29, {}, 0)",
+        now_ms()
+    ));
+    let (st, _) = s.login(
+        "officer-a",
+        PASSWORD,
+        sync_protocol::DeviceId(Uuid::now_v7()),
+    );
+    assert_eq!(
+        st, 200,
+        "29 failures from one address do not slow it down yet"
+    );
+    let (st, _) = s.login(
+        "nobody-here",
+        "guess-guess-guess",
+        sync_protocol::DeviceId(Uuid::now_v7()),
+    );
+    assert_eq!(st, 401);
+    // The 30th: every account from this address now waits, the right password too.
+    let wait = retry_after(&s, "officer-a", sync_protocol::DeviceId(Uuid::now_v7()));
+    assert!((1..=60).contains(&wait), "{wait}");
 }
 
 fn the_audit_log_records_who_did_what_from_where(b: Backend) {

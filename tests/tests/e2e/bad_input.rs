@@ -2,6 +2,8 @@
 
 use std::io::Write;
 
+use diesel::connection::SimpleConnection;
+
 use kampung_sync_tests::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -333,5 +335,46 @@ fn health_reports_the_database(b: Backend) {
         } else {
             "postgres"
         }
+    );
+}
+
+/// An operator's probe: while PostgreSQL refuses this database's connections `/healthz`
+/// answers 503 `unreachable` (after the pool's 10-second wait for a connection), and 200 again
+/// once it accepts them, with no restart of the server.
+#[test]
+fn health_on_postgres_answers_503_while_the_database_refuses_connections_and_recovers() {
+    let Some(b) = Backend::postgres() else { return };
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    assert_eq!(s.get("/healthz", None).0, 200);
+    let name = db
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
+    let mut admin = kampung_sync::db::connect(&std::env::var(PG_ENV).unwrap()).unwrap();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+        ))
+        .unwrap();
+    let (st, body) = s.get("/healthz", None);
+    assert_eq!(
+        (st, &body["database"]),
+        (503, &json!("unreachable")),
+        "{body}"
+    );
+    admin
+        .batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;"))
+        .unwrap();
+    let (st, body) = s.get("/healthz", None);
+    assert_eq!(
+        (st, &body["database"]),
+        (200, &json!("reachable")),
+        "{body}"
     );
 }

@@ -266,43 +266,76 @@ fn t17_sqlite_change_seq_is_never_reused_after_deleting_the_top_row() {
 }
 
 /// T17: concurrent read-then-write transactions on SQLite never fail with a busy snapshot
-/// (every write transaction is BEGIN IMMEDIATE), and every write is pulled.
+/// (every write transaction is BEGIN IMMEDIATE), each write takes the next change number
+/// inside its transaction, so number order is commit order: a reader pulling while they
+/// write never steps past a number that commits later, and misses nothing.
 #[test]
 fn t17_sqlite_concurrent_writers_commit_in_seq_order_without_busy_errors() {
     let db = TestDb::new(Backend::Sqlite);
     let s = TestServer::start_with(&db, |a| a.pool_size = Some(8));
     let shared = Uuid::now_v7();
-    let mut seed = Device::new(&s, "seed");
+    let seed = Device::new(&s, "seed");
     seed.push_ok(&s, vec![put_household(1, shared, 0, None, "shared")]);
     let writers: Vec<Device> = (0..8)
         .map(|i| Device::new(&s, &format!("writer-{i}")))
         .collect();
+    let mut reader = Device::new(&s, "reader");
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|sc| {
-        for w in &writers {
-            let s = &s;
+        for (i, w) in writers.iter().enumerate() {
+            let (s, done) = (&s, &done);
             sc.spawn(move || {
                 for k in 1..=10u64 {
-                    // Each push reads the shared record, then writes it.
+                    // Each push reads the shared record, then writes it, and creates one.
                     let (status, body) = w.push(
                         s,
-                        vec![patch_household(
-                            k,
-                            shared,
-                            1,
-                            None,
-                            json!({"notes": format!("{k}")}),
-                        )],
+                        vec![
+                            patch_household(
+                                2 * k - 1,
+                                shared,
+                                1,
+                                None,
+                                json!({"notes": format!("{k}")}),
+                            ),
+                            put_household(2 * k, Uuid::now_v7(), 0, None, &format!("w{i}-{k}")),
+                        ],
                     );
                     assert_eq!(status, 200, "{body}");
-                    assert!(statuses(&body)[0] == "applied" || statuses(&body)[0] == "conflict");
+                    let st = statuses(&body);
+                    assert!(st[0] == "applied" || st[0] == "conflict", "{body}");
+                    assert_eq!(st[1], "applied", "{body}");
                 }
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             });
         }
+        // Pull while they write: each change must arrive, at its latest version by the end.
+        while done.load(std::sync::atomic::Ordering::SeqCst) < writers.len() {
+            for rec in reader.pull_once(&s) {
+                seen.insert(
+                    rec["id"].as_str().unwrap().into(),
+                    rec["version"].as_u64().unwrap(),
+                );
+            }
+        }
     });
-    let rec = seed
-        .pull_all(&s)
-        .into_iter()
-        .find(|r| r["id"] == json!(shared))
-        .unwrap();
-    assert_eq!(rec["version"], 81);
+    for rec in reader.pull_once(&s) {
+        seen.insert(
+            rec["id"].as_str().unwrap().into(),
+            rec["version"].as_u64().unwrap(),
+        );
+    }
+    assert_eq!(seen.len(), 81, "the shared record and 80 new ones");
+    assert_eq!(seen[&shared.to_string()], 81, "the last of 81 writes");
+    assert!(seen.values().filter(|v| **v == 1).count() == 80);
+    // 161 record writes took the numbers 1..=161, each once.
+    let mut conn = db.connect();
+    assert_eq!(
+        scalar(&mut conn, "SELECT change_seq AS n FROM sync_meta"),
+        161
+    );
+    assert_eq!(
+        scalar(&mut conn, "SELECT max(change_seq) AS n FROM records"),
+        161
+    );
 }

@@ -58,6 +58,30 @@ pub fn hold_record_lock(conn: &mut AnyConnection, b: Backend, record: Uuid) {
     }
 }
 
+/// Waits until two requests are queued behind [`hold_record_lock`], and checks that neither
+/// has finished: on PostgreSQL two backends of this database waiting on a lock; on SQLite
+/// (where the wait is inside `busy_timeout`) both still blocked after 400 ms.
+pub fn assert_both_wait_for_the_lock<T>(
+    db: &TestDb,
+    requests: [&std::thread::ScopedJoinHandle<'_, T>; 2],
+) {
+    std::thread::sleep(Duration::from_millis(400));
+    if db.backend == Backend::Postgres {
+        let waiting = "SELECT CAST(count(*) AS BIGINT) AS n FROM pg_stat_activity \
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'";
+        let mut tries = 0;
+        while db.scalar(waiting) < 2 {
+            tries += 1;
+            assert!(tries < 500, "the two requests never queued on the lock");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert!(
+        requests.iter().all(|h| !h.is_finished()),
+        "both requests wait behind the lock"
+    );
+}
+
 /// Releases [`hold_record_lock`].
 pub fn release(conn: &mut AnyConnection) {
     conn.batch_execute("ROLLBACK;").unwrap();
@@ -102,7 +126,7 @@ fn t6_two_instances_racing_on_one_record_issue_each_dot_once(b: Backend) {
     let (rx, ry) = std::thread::scope(|sc| {
         let hx = sc.spawn(|| x.push(&s1, vec![put_household(1, r, 5, Some(&epoch), "X")]));
         let hy = sc.spawn(|| y.push(&s2, vec![put_household(1, r, 5, Some(&epoch), "Y")]));
-        std::thread::sleep(Duration::from_millis(400));
+        assert_both_wait_for_the_lock(&db, [&hx, &hy]);
         release(&mut lock);
         (hx.join().unwrap(), hy.join().unwrap())
     });

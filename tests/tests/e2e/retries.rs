@@ -1,12 +1,10 @@
 //! Exactly once: retries, gaps and reused sequence numbers (T7, T8, T9).
 
-use std::time::Duration;
-
 use kampung_sync_tests::*;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::merge::{hold_record_lock, release};
+use crate::merge::{assert_both_wait_for_the_lock, hold_record_lock, release};
 
 kampung_sync_tests::on_both_backends!(
     t7_a_lost_response_is_answered_as_duplicates_with_original_statuses,
@@ -79,7 +77,7 @@ fn t7_a_retry_racing_on_a_second_instance_is_applied_once(b: Backend) {
     let (a, c) = std::thread::scope(|sc| {
         let h1 = sc.spawn(|| d.push(&s1, batch.clone()));
         let h2 = sc.spawn(|| d.push(&s2, batch.clone()));
-        std::thread::sleep(Duration::from_millis(400));
+        assert_both_wait_for_the_lock(&db, [&h1, &h2]);
         release(&mut lock);
         (h1.join().unwrap(), h2.join().unwrap())
     });
