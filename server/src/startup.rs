@@ -93,13 +93,7 @@ impl Application {
                 .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
                 .wrap_fn(|mut req, srv| {
                     let started = Instant::now();
-                    // RFC 9110, 8.4.1.3: `x-gzip` is to be taken as `gzip`; actix knows only
-                    // the latter, and would read such a body undecoded.
-                    let encoding = header::CONTENT_ENCODING;
-                    if req.headers().get(&encoding).is_some_and(|v| v == "x-gzip") {
-                        req.headers_mut()
-                            .insert(encoding, header::HeaderValue::from_static("gzip"));
-                    }
+                    accept_x_gzip(&mut req);
                     let method = req.method().clone();
                     let path = req.path().to_owned();
                     let fut = srv.call(req);
@@ -141,5 +135,15 @@ impl Application {
     /// Serves until stopped.
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// RFC 9110, 8.4.1.3: `x-gzip` is to be taken as `gzip`. actix knows only the latter and
+/// would read such a body undecoded, so the header is renamed before the body is read.
+fn accept_x_gzip(req: &mut actix_web::dev::ServiceRequest) {
+    let encoding = header::CONTENT_ENCODING;
+    if req.headers().get(&encoding).is_some_and(|v| v == "x-gzip") {
+        req.headers_mut()
+            .insert(encoding, header::HeaderValue::from_static("gzip"));
     }
 }

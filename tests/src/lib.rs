@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use diesel::{OptionalExtension, RunQueryDsl};
 use kampung_sync::auth::{Keys, Role};
 use kampung_sync::config::ServeArgs;
 use kampung_sync::db::{self, AnyConnection, provision};
@@ -123,19 +124,12 @@ impl TestDb {
 
     /// A single `BIGINT` value named `n`, read on a fresh connection.
     pub fn scalar(&self, sql: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Num {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        use diesel::RunQueryDsl;
-        let query = diesel::sql_query(sql);
-        let row: Num = match self.connect() {
-            AnyConnection::Sqlite(mut c) => query.get_result(&mut c),
-            AnyConnection::Postgresql(mut c) => query.get_result(&mut c),
-        }
-        .unwrap();
-        row.n
+        scalar(&mut self.connect(), sql)
+    }
+
+    /// This PostgreSQL database's name; `None` on SQLite.
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
     }
 
     /// Runs SQL on a fresh connection.
@@ -154,6 +148,16 @@ impl Drop for TestDb {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A single `BIGINT` value named `n` read on `conn` (inside its transaction, if any).
+pub fn scalar(conn: &mut AnyConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Num {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<Num>(conn).unwrap().n
 }
 
 /// The password of every user the harness creates.
@@ -244,17 +248,14 @@ impl TestServer {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             change_seq: i64,
         }
-        use diesel::RunQueryDsl;
-        let query = diesel::sql_query(
+        let head: Option<Head> = diesel::sql_query(
             "SELECT change_xid, change_seq FROM records WHERE version > 0 \
              ORDER BY change_xid DESC, change_seq DESC LIMIT 1",
-        );
-        let rows: Vec<Head> = match db::connect(&self.db_url).unwrap() {
-            AnyConnection::Sqlite(mut c) => query.load(&mut c),
-            AnyConnection::Postgresql(mut c) => query.load(&mut c),
-        }
+        )
+        .get_result(&mut db::connect(&self.db_url).unwrap())
+        .optional()
         .unwrap();
-        rows.first().map(|h| (h.change_xid, h.change_seq))
+        head.map(|h| (h.change_xid, h.change_seq))
     }
 
     /// Makes sure a user exists (created directly in the database, as `kampung-sync user

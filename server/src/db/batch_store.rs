@@ -17,7 +17,6 @@ pub struct DbBatchStore<'c> {
     last_seq: u64,
     scope_key: String,
     loaded: HashMap<RecordId, Option<RecordState>>,
-    locked: Vec<RecordId>,
 }
 
 impl<'c> DbBatchStore<'c> {
@@ -35,14 +34,23 @@ impl<'c> DbBatchStore<'c> {
             last_seq,
             scope_key,
             loaded: HashMap::new(),
-            locked: Vec::new(),
         }
     }
 
     /// Removes the lock placeholders of records the batch did not create after all (a
-    /// rejected create, operations after a gap), so that no empty rows pile up.
+    /// rejected create, operations after a gap), so that no empty rows pile up: the records
+    /// it locked that still have no state. No query when there are none.
     pub fn drop_unwritten_placeholders(&mut self) -> DbResult<()> {
-        records::drop_placeholders(self.conn, &self.locked)
+        let unwritten: Vec<RecordId> = self
+            .loaded
+            .iter()
+            .filter(|(_, state)| state.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        if unwritten.is_empty() {
+            return Ok(());
+        }
+        records::drop_placeholders(self.conn, &unwritten)
     }
 }
 
@@ -65,7 +73,6 @@ impl BatchStore for DbBatchStore<'_> {
 
     fn lock_records(&mut self, ids: &[RecordId]) -> DbResult<()> {
         records::lock(self.conn, ids)?;
-        self.locked.extend_from_slice(ids);
         // Load everything the batch touches in two queries, under the locks just taken.
         let mut states = records::load_many(self.conn, ids)?;
         for id in ids {

@@ -89,9 +89,8 @@ pub fn changed_since(
         AnyConnection::Postgresql(c) => {
             // Only transactions below the oldest running one are all settled, so read only
             // there, in (xid, seq) order: a seq cursor with an xid filter would step past a
-            // lower seq whose transaction commits later.
-            // Horizon and rows in one statement, so that they come from one snapshot
-            // whatever the isolation level.
+            // lower seq whose transaction commits later. Horizon and rows come from one
+            // statement, so from one snapshot whatever the isolation level.
             let rows: Vec<PgRow> = diesel::sql_query(format!(
                 "WITH h AS ({HORIZON}) \
                  SELECT h.horizon, r.id, r.change_xid, r.change_seq FROM h \
@@ -112,7 +111,7 @@ pub fn changed_since(
                 .first()
                 .map(|r| r.horizon)
                 .ok_or_else(|| DbError::Corrupt("the pull query returned no horizon".into()))?;
-            let changed: Vec<(String, Position)> = rows
+            let mut changed: Vec<(String, Position)> = rows
                 .into_iter()
                 .filter_map(|r| {
                     Some((
@@ -125,9 +124,7 @@ pub fn changed_since(
                 })
                 .collect();
             let has_more = changed.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-            let changed = &changed[..changed
-                .len()
-                .min(usize::try_from(limit).unwrap_or(usize::MAX))];
+            changed.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
             let next = if has_more {
                 changed.last().map_or(after, |(_, p)| *p)
             } else {

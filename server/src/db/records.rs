@@ -194,9 +194,6 @@ pub fn drop_placeholders(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult
     let AnyConnection::Postgresql(c) = conn else {
         return Ok(());
     };
-    if ids.is_empty() {
-        return Ok(());
-    }
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
     diesel::delete(
         records::table

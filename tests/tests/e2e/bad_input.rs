@@ -347,14 +347,7 @@ fn health_on_postgres_answers_503_while_the_database_refuses_connections_and_rec
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     assert_eq!(s.get("/healthz", None).0, 200);
-    let name = db
-        .url
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap();
+    let name = db.pg_name().unwrap();
     let mut admin = kampung_sync::db::connect(&std::env::var(PG_ENV).unwrap()).unwrap();
     admin
         .batch_execute(&format!(

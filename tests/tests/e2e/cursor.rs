@@ -5,8 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use kampung_sync::db::AnyConnection;
 use kampung_sync_tests::*;
 use serde_json::{Value, json};
@@ -122,16 +120,6 @@ fn pull_until(d: &mut Device, s: &TestServer, n: usize) -> Vec<String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     got
-}
-
-#[derive(QueryableByName)]
-struct Num {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn scalar(conn: &mut AnyConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Num>(conn).unwrap().n
 }
 
 /// T16: out-of-order commits on PostgreSQL are delivered once each, never skipped.
@@ -265,6 +253,16 @@ fn t17_sqlite_change_seq_is_never_reused_after_deleting_the_top_row() {
     assert!(new > top, "seq {new} must be above the deleted top {top}");
 }
 
+/// Keeps the latest version pulled of each record.
+fn note_versions(seen: &mut BTreeMap<String, u64>, pulled: Vec<Value>) {
+    for rec in pulled {
+        seen.insert(
+            rec["id"].as_str().unwrap().into(),
+            rec["version"].as_u64().unwrap(),
+        );
+    }
+}
+
 /// T17: concurrent read-then-write transactions on SQLite never fail with a busy snapshot
 /// (every write transaction is BEGIN IMMEDIATE), each write takes the next change number
 /// inside its transaction, so number order is commit order: a reader pulling while they
@@ -311,20 +309,10 @@ fn t17_sqlite_concurrent_writers_commit_in_seq_order_without_busy_errors() {
         }
         // Pull while they write: each change must arrive, at its latest version by the end.
         while done.load(std::sync::atomic::Ordering::SeqCst) < writers.len() {
-            for rec in reader.pull_once(&s) {
-                seen.insert(
-                    rec["id"].as_str().unwrap().into(),
-                    rec["version"].as_u64().unwrap(),
-                );
-            }
+            note_versions(&mut seen, reader.pull_once(&s));
         }
     });
-    for rec in reader.pull_once(&s) {
-        seen.insert(
-            rec["id"].as_str().unwrap().into(),
-            rec["version"].as_u64().unwrap(),
-        );
-    }
+    note_versions(&mut seen, reader.pull_once(&s));
     assert_eq!(seen.len(), 81, "the shared record and 80 new ones");
     assert_eq!(seen[&shared.to_string()], 81, "the last of 81 writes");
     assert!(seen.values().filter(|v| **v == 1).count() == 80);
