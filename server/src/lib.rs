@@ -5,10 +5,13 @@
 //! case) → `db` (the only code that knows diesel and the backends). The merge itself is the
 //! pure `sync_protocol` crate.
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod ids;
+pub mod request_log;
 pub mod routes;
 pub mod service;
 pub mod startup;

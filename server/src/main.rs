@@ -3,13 +3,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::io::{BufRead, IsTerminal};
 
+use kampung_sync::api::accounts::NewUserRequest;
+use kampung_sync::api::admin::NewAgency;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{AgencyAction, Cli, Command, DbArgs, EpochAction, UserAction};
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
-use kampung_sync::service::accounts::{self, NewUserRequest};
-use kampung_sync::service::admin::{self, NewAgency};
+use kampung_sync::ids::AgencyId;
 use kampung_sync::service::audit::{self, Entry};
+use kampung_sync::service::{accounts, admin};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
 
@@ -62,9 +64,16 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::User {
             action: UserAction::Add(args),
         } => {
-            let role = Role::parse(&args.role).ok_or_else(|| {
-                anyhow::anyhow!("--role is officer, agency_admin or regency_admin")
-            })?;
+            let role: Role = args
+                .role
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--role is officer, agency_admin or regency_admin"))?;
+            let agency_id = args
+                .agency
+                .as_deref()
+                .map(str::parse::<AgencyId>)
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("--agency is an agency id (a UUID)"))?;
             let (password, generated) = read_or_generate_password()?;
             let mut conn = open(&args.db)?;
             let user = accounts::create_user(
@@ -73,16 +82,16 @@ fn run(command: Command) -> anyhow::Result<()> {
                     display_name: args.display_name.unwrap_or_else(|| args.username.clone()),
                     username: args.username,
                     role,
-                    agency_id: args.agency,
+                    agency_id,
                     password: password.clone(),
                 },
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            audit::record(
+            audit::append(
                 &mut conn,
                 Entry::system(
                     "user_created",
-                    Some(&user.id),
+                    Some(&user.id.to_string()),
                     serde_json::json!({"username": user.username, "role": role, "via": "command line"}),
                 ),
             );
@@ -98,11 +107,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             let mut conn = open(&db)?;
             let agency = admin::insert_agency(&mut conn, NewAgency { name, kind })
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            audit::record(
+            audit::append(
                 &mut conn,
                 Entry::system(
                     "agency_created",
-                    Some(&agency.id),
+                    Some(&agency.id.to_string()),
                     serde_json::json!({"name": agency.name, "kind": agency.kind, "via": "command line"}),
                 ),
             );

@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpServer, web};
 
 use crate::auth::{self, Keys};
 use crate::config::{AuthPolicy, Limits, ServeArgs};
 use crate::db::{self, Backend, Pool};
-use crate::error::{self, ApiError};
+use crate::error::{self, ApiError, ErrorCode};
+use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
 use crate::routes;
 use crate::service::accounts;
 
@@ -83,7 +84,7 @@ impl Application {
             .limit(limits.max_body_bytes)
             .error_handler(|err, _| error::json_error(err).into());
         let query = web::QueryConfig::default()
-            .error_handler(|err, _| ApiError::bad_request("invalid_query", err.to_string()).into());
+            .error_handler(|err, _| ApiError::new(ErrorCode::InvalidQuery, err.to_string()).into());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -94,21 +95,29 @@ impl Application {
                 .wrap_fn(|mut req, srv| {
                     let started = Instant::now();
                     accept_x_gzip(&mut req);
-                    let method = req.method().clone();
-                    let path = req.path().to_owned();
+                    let request_id = req
+                        .extensions()
+                        .get::<tracing_actix_web::RequestId>()
+                        .map(ToString::to_string);
                     let fut = srv.call(req);
                     async move {
-                        let res = fut.await?;
+                        let mut res = fut.await?;
                         tracing::info!(
-                            %method,
-                            %path,
                             status = res.status().as_u16(),
                             ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                             "request"
                         );
+                        if let Some(id) =
+                            request_id.and_then(|id| header::HeaderValue::from_str(&id).ok())
+                        {
+                            res.headers_mut()
+                                .insert(header::HeaderName::from_static(REQUEST_ID_HEADER), id);
+                        }
                         Ok(res)
                     }
                 })
+                // Outermost: the request's span covers everything above, the log line too.
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })

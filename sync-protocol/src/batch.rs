@@ -78,29 +78,33 @@ pub fn admit(
     }
 }
 
-/// Storage for one device's batch. Every method runs inside the batch's transaction, with
-/// the device's row locked by the time `last_seq` returns.
+/// Storage for one device's batch. Every method runs inside the batch's transaction. The
+/// store is opened with the device serialised against its other batches (the server opens
+/// it with the device's row locked), so nothing read here moves under the batch.
 pub trait BatchStore {
     /// Storage error.
     type Error;
-    /// Locks the device and returns its last processed sequence number.
+    /// The device's last processed sequence number, as the store was opened with it.
     fn last_seq(&mut self) -> Result<u64, Self::Error>;
     /// The stored result of an already processed operation.
     fn stored_result(&mut self, seq: u64) -> Result<Option<StoredResult>, Self::Error>;
-    /// Locks the records the batch may write, given in ascending id order, so that batches
-    /// from different devices always take locks in the same order.
+    /// Locks the records the batch may write, given in ascending id order so that batches
+    /// from different devices always take locks in the same order, and reads their states.
     fn lock_records(&mut self, ids: &[RecordId]) -> Result<(), Self::Error>;
-    /// The current state of a record, `None` if the server has none.
+    /// The current state of a record, `None` if the server has none: as read under
+    /// [`BatchStore::lock_records`], or as an earlier operation of this batch left it.
     fn load(&mut self, id: RecordId) -> Result<Option<RecordState>, Self::Error>;
-    /// Atomically records one processed operation: its new record state (when written) and
-    /// its result.
+    /// Records one processed operation: its result and, when it wrote, the record's state
+    /// before (`old`, `None` for a create) and after (`new`). The effect and the result
+    /// commit together or not at all.
     fn commit_op(
         &mut self,
         result: &StoredResult,
-        state: Option<&RecordState>,
+        old: Option<&RecordState>,
+        new: Option<&RecordState>,
     ) -> Result<(), Self::Error>;
-    /// Stores the device's new last processed sequence number, once per batch that moved it.
-    /// It commits with the operations' effects: the batch is one transaction.
+    /// Ends the batch, before its transaction commits: stores the device's last processed
+    /// sequence number when it moved, and whatever else the store must settle.
     fn finish(&mut self, last_seq: u64) -> Result<(), Self::Error>;
     /// A reused sequence number was seen: raise the alarm for this device.
     fn seq_reuse_detected(&mut self, seq: u64) -> Result<(), Self::Error>;
@@ -117,7 +121,6 @@ pub fn process_batch<S: BatchStore>(
 ) -> Result<PushResponse, S::Error> {
     ops.sort_by_key(|o| o.seq);
     let mut last = store.last_seq()?;
-    let first_last = last;
     let mut ids: Vec<RecordId> = ops
         .iter()
         .filter(|o| o.seq > last)
@@ -153,7 +156,7 @@ pub fn process_batch<S: BatchStore>(
                 }
                 results.push(OpResult {
                     error: Some(WireError {
-                        code: "seq_reuse".into(),
+                        code: Status::SeqReuse.as_str().into(),
                         message: format!(
                             "sequence number {} was already used for a different operation; \
                              this installation must register a new device id",
@@ -182,7 +185,7 @@ pub fn process_batch<S: BatchStore>(
             Admission::Next => {
                 let (stored, state, current) =
                     process_one(store, device, env, &received, record_id)?;
-                store.commit_op(&stored, state.as_ref())?;
+                store.commit_op(&stored, current.as_ref(), state.as_ref())?;
                 last = received.seq;
                 let view = state.as_ref().or(current.as_ref()).map(RecordView::from);
                 results.push(OpResult {
@@ -198,9 +201,7 @@ pub fn process_batch<S: BatchStore>(
             }
         }
     }
-    if last > first_last {
-        store.finish(last)?;
-    }
+    store.finish(last)?;
     Ok(PushResponse {
         epoch: env.epoch,
         acked_seq: last,
@@ -272,7 +273,7 @@ fn bare(seq: u64, status: Status) -> OpResult {
 fn gap_result(seq: u64, resend_from: u64) -> OpResult {
     OpResult {
         error: Some(WireError {
-            code: "gap".into(),
+            code: Status::Gap.as_str().into(),
             message: format!(
                 "operation {resend_from} is missing; nothing from it on was applied: resend from {resend_from}"
             ),

@@ -121,9 +121,10 @@ impl BatchStore for Store<'_> {
     fn commit_op(
         &mut self,
         result: &StoredResult,
-        state: Option<&RecordState>,
+        _old: Option<&RecordState>,
+        new: Option<&RecordState>,
     ) -> Result<(), Infallible> {
-        if let Some(state) = state {
+        if let Some(state) = new {
             let s = &mut *self.server;
             s.change_seq += 1;
             if let Some(old) = s.changed_at.insert(state.id, s.change_seq) {

@@ -8,10 +8,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use diesel::{OptionalExtension, RunQueryDsl};
+use kampung_sync::api::accounts::NewUserRequest;
 use kampung_sync::auth::{Keys, Role};
 use kampung_sync::config::ServeArgs;
 use kampung_sync::db::{self, AnyConnection, provision};
-use kampung_sync::service::accounts::{self, NewUserRequest};
+use kampung_sync::ids::AgencyId;
+use kampung_sync::service::accounts;
 use kampung_sync::startup::Application;
 use serde_json::{Value, json};
 use sync_protocol::DeviceId;
@@ -265,10 +267,11 @@ impl TestServer {
         if let Some(u) = db::users::by_username(&mut conn, username).unwrap() {
             return u.id;
         }
-        if !db::users::agency_exists(&mut conn, AGENCY).unwrap() {
-            let _ = db::users::insert_agency(&mut conn, AGENCY, "Dinas Sosial", "opd");
+        let agency_id: AgencyId = AGENCY.parse().unwrap();
+        if !db::agencies::exists(&mut conn, agency_id).unwrap() {
+            let _ = db::agencies::insert(&mut conn, agency_id, "Dinas Sosial", "opd");
         }
-        let agency = (role != Role::RegencyAdmin).then(|| AGENCY.to_owned());
+        let agency = (role != Role::RegencyAdmin).then_some(agency_id);
         let created = accounts::create_user(
             &mut conn,
             NewUserRequest {
@@ -280,7 +283,7 @@ impl TestServer {
             },
         );
         match created {
-            Ok(u) => u.id,
+            Ok(u) => u.id.to_string(),
             Err(e) => {
                 db::users::by_username(&mut conn, username)
                     .unwrap()

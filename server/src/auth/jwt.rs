@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use serde::{Deserialize, Serialize};
 use sync_protocol::DeviceId;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// What an access token says.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -42,11 +42,13 @@ impl Keys {
         }
     }
 
-    /// A token for `user` on `device`, valid for `ttl_secs`.
-    pub fn mint(&self, user: &str, device: DeviceId, ttl_secs: i64) -> anyhow::Result<String> {
+    /// A token for `subject` on `device`, valid for `ttl_secs`.
+    /// `subject` is a user id; any text is signed, so tests can make tokens sign-in would
+    /// never issue.
+    pub fn mint(&self, subject: &str, device: DeviceId, ttl_secs: i64) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: user.to_owned(),
+            sub: subject.to_owned(),
             dev: device,
             iat: now,
             exp: now + ttl_secs,
@@ -63,11 +65,11 @@ impl Keys {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => ApiError::unauthorized(
-                    "token_expired",
+                ErrorKind::ExpiredSignature => ApiError::new(
+                    ErrorCode::TokenExpired,
                     "the access token has expired: refresh it and retry",
                 ),
-                _ => ApiError::unauthorized("invalid_token", "the access token is not valid"),
+                _ => ApiError::new(ErrorCode::InvalidToken, "the access token is not valid"),
             })
     }
 }

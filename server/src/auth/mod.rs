@@ -4,7 +4,6 @@ pub mod jwt;
 pub mod password;
 pub mod refresh;
 
-use std::fmt;
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -12,11 +11,24 @@ use sync_protocol::DeviceId;
 
 pub use jwt::{Claims, Keys, load_or_create_secret};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
 
 /// What a user may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// A field officer (ASN): syncs the households assigned to them.
     Officer,
@@ -29,24 +41,7 @@ pub enum Role {
 impl Role {
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Officer => "officer",
-            Role::AgencyAdmin => "agency_admin",
-            Role::RegencyAdmin => "regency_admin",
-        }
-    }
-
-    /// Parses a stored or wire name.
-    pub fn parse(s: &str) -> Option<Role> {
-        [Role::Officer, Role::AgencyAdmin, Role::RegencyAdmin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -56,7 +51,7 @@ impl fmt::Display for Role {
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The user id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The device the token was issued to.
     pub device: DeviceId,
     /// The client's address, for the audit log.
@@ -68,16 +63,24 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller(req))
+        let caller = caller(req);
+        if let Ok(c) = &caller {
+            crate::request_log::record_caller(req, c);
+        }
+        ready(caller)
     }
 }
 
 fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     let keys = req
         .app_data::<web::Data<Keys>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("token keys not configured")))?;
-    let missing =
-        || ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>");
+        .ok_or_else(|| ApiError::internal("token keys not configured"))?;
+    let missing = || {
+        ApiError::new(
+            ErrorCode::MissingToken,
+            "send Authorization: Bearer <access token>",
+        )
+    };
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -88,8 +91,12 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or_else(missing)?;
     let claims = keys.verify(token.trim())?;
+    let user_id = claims
+        .sub
+        .parse()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidToken, "the access token is not valid"))?;
     Ok(Caller {
-        user_id: claims.sub,
+        user_id,
         device: claims.dev,
         remote_addr: remote_addr(req),
     })

@@ -6,7 +6,7 @@ use super::schema::audit_log;
 use super::{AnyConnection, DbResult};
 
 /// One audit entry.
-#[derive(Clone, Debug, Queryable, serde::Serialize)]
+#[derive(Clone, Debug, Queryable)]
 pub struct AuditRow {
     /// Entry id (UUID v7: ordered by time).
     pub id: String,
@@ -20,7 +20,7 @@ pub struct AuditRow {
     pub action: String,
     /// What it was done to (a user, a device).
     pub target: Option<String>,
-    /// Details, JSON.
+    /// Details: the text of a JSON object.
     pub detail: String,
     /// The client's address.
     pub remote_addr: Option<String>,

@@ -1,4 +1,6 @@
 //! The database side of a push: `sync_protocol::batch::BatchStore` over one transaction.
+//! The store takes every lock of the batch: the device's row when it is opened, the
+//! records' rows in [`BatchStore::lock_records`].
 
 use std::collections::HashMap;
 
@@ -6,41 +8,50 @@ use diesel::prelude::*;
 use sync_protocol::batch::{BatchStore, StoredResult};
 use sync_protocol::{DeviceId, RecordId, RecordState};
 
+use super::devices::{self, LockedDevice};
 use super::schema::applied_ops;
-use super::{AnyConnection, DbError, DbResult, devices, now_ms, records, to_i64};
+use super::{AnyConnection, DbError, DbResult, now_ms, records, to_i64};
 
-/// A batch's view of storage, inside the batch's write transaction, with the device row
-/// already locked by [`devices::lock_or_register`].
+/// A batch's view of storage, inside the batch's write transaction.
 pub struct DbBatchStore<'c> {
     conn: &'c mut AnyConnection,
     device: DeviceId,
-    last_seq: u64,
+    locked: LockedDevice,
     scope_key: String,
     loaded: HashMap<RecordId, Option<RecordState>>,
 }
 
 impl<'c> DbBatchStore<'c> {
-    /// A store for `device`, whose row is locked and whose watermark is `last_seq`.
-    /// Records it writes are put in `scope_key`.
-    pub fn new(
+    /// Locks `device`'s row, which serialises its batches across server instances (a retry
+    /// racing the original waits, then sees the original's watermark), and opens a store
+    /// whose writes go to `scope_key`. `None` when the device is not registered.
+    pub fn open(
         conn: &'c mut AnyConnection,
         device: DeviceId,
-        last_seq: u64,
         scope_key: String,
-    ) -> Self {
-        DbBatchStore {
+    ) -> DbResult<Option<Self>> {
+        let Some(locked) = devices::lock(conn, device)? else {
+            return Ok(None);
+        };
+        Ok(Some(DbBatchStore {
             conn,
             device,
-            last_seq,
+            locked,
             scope_key,
             loaded: HashMap::new(),
-        }
+        }))
     }
 
-    /// Removes the lock placeholders of records the batch did not create after all (a
-    /// rejected create, operations after a gap), so that no empty rows pile up: the records
-    /// it locked that still have no state. No query when there are none.
-    pub fn drop_unwritten_placeholders(&mut self) -> DbResult<()> {
+    /// The device's row as read under its lock: a revocation that committed since the
+    /// request was authorised is seen here.
+    pub fn device(&self) -> &LockedDevice {
+        &self.locked
+    }
+
+    /// Removes the PostgreSQL lock placeholders of records the batch did not create after
+    /// all (a rejected create, operations after a gap): the records it locked that still
+    /// have no state. No query when there are none.
+    fn drop_unwritten_placeholders(&mut self) -> DbResult<()> {
         let unwritten: Vec<RecordId> = self
             .loaded
             .iter()
@@ -58,7 +69,7 @@ impl BatchStore for DbBatchStore<'_> {
     type Error = DbError;
 
     fn last_seq(&mut self) -> DbResult<u64> {
-        Ok(self.last_seq)
+        Ok(self.locked.last_seq)
     }
 
     fn stored_result(&mut self, seq: u64) -> DbResult<Option<StoredResult>> {
@@ -73,7 +84,7 @@ impl BatchStore for DbBatchStore<'_> {
 
     fn lock_records(&mut self, ids: &[RecordId]) -> DbResult<()> {
         records::lock(self.conn, ids)?;
-        // Load everything the batch touches in two queries, under the locks just taken.
+        // Everything the batch touches, in two queries, under the locks just taken.
         let mut states = records::load_many(self.conn, ids)?;
         for id in ids {
             self.loaded.insert(*id, states.remove(id));
@@ -90,18 +101,18 @@ impl BatchStore for DbBatchStore<'_> {
         Ok(state)
     }
 
-    fn commit_op(&mut self, result: &StoredResult, state: Option<&RecordState>) -> DbResult<()> {
-        let old = match state {
-            Some(s) => self.load(s.id)?,
-            None => None,
-        };
+    fn commit_op(
+        &mut self,
+        result: &StoredResult,
+        old: Option<&RecordState>,
+        new: Option<&RecordState>,
+    ) -> DbResult<()> {
         let device = self.device;
-        let scope_key = self.scope_key.clone();
-        // A savepoint per operation: its effect, its stored result and the watermark move
-        // together or not at all.
+        let scope_key = &self.scope_key;
+        // A savepoint per operation: its effect and its stored result move together.
         self.conn.transaction::<_, DbError, _>(|c| {
-            if let Some(new) = state {
-                records::save(c, old.as_ref(), new, &scope_key)?;
+            if let Some(new) = new {
+                records::save(c, old, new, scope_key)?;
             }
             let json =
                 serde_json::to_string(result).map_err(|e| DbError::Corrupt(e.to_string()))?;
@@ -118,15 +129,17 @@ impl BatchStore for DbBatchStore<'_> {
                 .execute(c)?;
             Ok(())
         })?;
-        if let Some(new) = state {
+        if let Some(new) = new {
             self.loaded.insert(new.id, Some(new.clone()));
         }
-        self.last_seq = result.seq;
         Ok(())
     }
 
     fn finish(&mut self, last_seq: u64) -> DbResult<()> {
-        devices::set_last_seq(self.conn, self.device, to_i64(last_seq)?)
+        if last_seq > self.locked.last_seq {
+            devices::set_last_seq(self.conn, self.device, to_i64(last_seq)?)?;
+        }
+        self.drop_unwritten_placeholders()
     }
 
     fn seq_reuse_detected(&mut self, seq: u64) -> DbResult<()> {

@@ -3,13 +3,14 @@
 use diesel::prelude::*;
 use sync_protocol::DeviceId;
 
-use super::schema::devices;
+use super::schema::{devices, users};
 use super::{AnyConnection, DbResult, now_ms, per_backend, to_u64};
+use crate::ids::{AgencyId, UserId};
 
 /// A device row, locked for the rest of the transaction.
 #[derive(Clone, Debug)]
 pub struct LockedDevice {
-    /// The user the device is registered to.
+    /// The user the device is registered to (as stored).
     pub user_id: String,
     /// The last processed sequence number.
     pub last_seq: u64,
@@ -22,13 +23,14 @@ pub struct LockedDevice {
 pub fn register(
     conn: &mut AnyConnection,
     device: DeviceId,
-    user_id: &str,
+    user_id: UserId,
 ) -> DbResult<(String, bool)> {
     let id = device.to_string();
+    let user_id = user_id.to_string();
     per_backend!(conn, c => diesel::insert_into(devices::table)
         .values((
             devices::id.eq(&id),
-            devices::user_id.eq(user_id),
+            devices::user_id.eq(&user_id),
             devices::last_seq.eq(0),
             devices::revoked.eq(false),
             devices::seq_reuse_count.eq(0),
@@ -68,10 +70,10 @@ pub fn lock(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<Locke
 
 /// Revokes a device, keeping the first revocation's time and reason if it already was.
 /// Returns whether this call revoked it.
-pub fn revoke(conn: &mut AnyConnection, device: &str, reason: &str) -> DbResult<bool> {
+pub fn revoke(conn: &mut AnyConnection, device: DeviceId, reason: &str) -> DbResult<bool> {
     let n = diesel::update(
         devices::table
-            .find(device)
+            .find(device.to_string())
             .filter(devices::revoked.eq(false)),
     )
     .set((
@@ -119,4 +121,67 @@ pub fn find(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<(Stri
         .select((devices::user_id, devices::revoked))
         .first(conn)
         .optional()?)
+}
+
+/// A device with its owner, as administrators list them.
+#[derive(Clone, Debug, Queryable)]
+pub struct DeviceWithOwner {
+    /// Installation id.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Owner's sign-in name.
+    pub username: String,
+    /// Owner's role.
+    pub role: String,
+    /// Owner's agency.
+    pub agency_id: Option<String>,
+    /// Last processed sequence number.
+    pub last_seq: i64,
+    /// Revoked or not.
+    pub revoked: bool,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+    /// Why.
+    pub revoked_reason: Option<String>,
+    /// Caught sequence-number reuses.
+    pub seq_reuse_count: i64,
+    /// Registered at.
+    pub created_at: i64,
+    /// Last push.
+    pub last_push_at: Option<i64>,
+}
+
+/// Devices with their owners, in registration order: all, or those of one agency's users,
+/// or only one device.
+pub fn with_owners(
+    conn: &mut AnyConnection,
+    agency: Option<AgencyId>,
+    only: Option<DeviceId>,
+) -> DbResult<Vec<DeviceWithOwner>> {
+    let mut q = devices::table
+        .inner_join(users::table)
+        .select((
+            devices::id,
+            devices::user_id,
+            users::username,
+            users::role,
+            users::agency_id,
+            devices::last_seq,
+            devices::revoked,
+            devices::revoked_at,
+            devices::revoked_reason,
+            devices::seq_reuse_count,
+            devices::created_at,
+            devices::last_push_at,
+        ))
+        .order(devices::created_at)
+        .into_boxed();
+    if let Some(a) = agency {
+        q = q.filter(users::agency_id.eq(a.to_string()));
+    }
+    if let Some(d) = only {
+        q = q.filter(devices::id.eq(d.to_string()));
+    }
+    Ok(q.load(conn)?)
 }

@@ -3,6 +3,7 @@
 //! Error types by layer: functions here return [`DbResult`] (diesel's error, or a pool
 //! error); services turn those into `ApiError`; startup code uses `anyhow`.
 
+pub mod agencies;
 pub mod audit;
 pub mod batch_store;
 pub mod changes;
@@ -51,7 +52,11 @@ pub(crate) use per_backend;
 pub enum DbError {
     /// A query failed.
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
+    /// A write met a unique key: a bug where the caller did not expect it, since every
+    /// insert that can meet one says so in its result instead.
+    #[error("unique key violated: {0}")]
+    UniqueViolation(String),
     /// No connection could be had.
     #[error("database unavailable: {0}")]
     Pool(#[from] r2d2::PoolError),
@@ -60,17 +65,27 @@ pub enum DbError {
     Corrupt(String),
 }
 
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                DbError::UniqueViolation(info.message().to_owned())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
 impl DbError {
-    /// Whether retrying the whole transaction may succeed (deadlock, serialization failure,
-    /// two first writes of one record racing).
+    /// Whether retrying the whole transaction may succeed: a deadlock, a serialization
+    /// failure, a busy SQLite file, no connection.
     pub fn is_transient(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
             DbError::Query(Error::DatabaseError(kind, info)) => {
-                matches!(
-                    kind,
-                    DatabaseErrorKind::SerializationFailure | DatabaseErrorKind::UniqueViolation
-                ) || info.message().contains("deadlock")
+                matches!(kind, DatabaseErrorKind::SerializationFailure)
+                    || info.message().contains("deadlock")
                     || info.message().contains("database is locked")
             }
             DbError::Pool(_) => true,
@@ -145,13 +160,10 @@ impl Backend {
 
 /// Hides a password in a URL for logs.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
-                None => url.to_owned(),
-            }
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.into()
         }
         _ => url.to_owned(),
     }
@@ -314,10 +326,10 @@ where
             AnsiTransactionManager::begin_transaction_sql(c, postgres_begin)
         }
     };
-    begun.map_err(|e| E::from(DbError::Query(e)))?;
+    begun.map_err(|e| E::from(DbError::from(e)))?;
     match f(conn) {
         Ok(v) => {
-            AnyConnection::commit_transaction(conn).map_err(|e| E::from(DbError::Query(e)))?;
+            AnyConnection::commit_transaction(conn).map_err(|e| E::from(DbError::from(e)))?;
             Ok(v)
         }
         Err(e) => {
@@ -354,4 +366,22 @@ pub(crate) fn to_i64(n: u64) -> DbResult<i64> {
 
 pub(crate) fn to_u64(n: i64) -> DbResult<u64> {
     u64::try_from(n).map_err(|_| DbError::Corrupt(format!("negative counter {n}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_the_password_and_keeps_the_rest() {
+        assert_eq!(
+            redact("postgres://kampung:s3cret@db.local:5432/kampung?sslmode=require"),
+            "postgres://kampung:***@db.local:5432/kampung?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
+        assert_eq!(redact("postgress://u:typo@h/db"), "postgress://u:***@h/db");
+    }
 }

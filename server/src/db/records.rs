@@ -8,19 +8,21 @@ use sync_protocol::{Collection, DeviceId, Dot, Hlc, RecordId, RecordState, Sibli
 use super::schema::{record_values, records};
 use super::{AnyConnection, DbError, DbResult, meta, now_ms, per_backend, to_i64, to_u64};
 
-type ValueRow = (
-    String,
-    String,
-    i64,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    bool,
-    String,
-);
+/// One stored value of a register: a sibling with its dot and stamps.
+#[derive(Queryable)]
+struct ValueRow {
+    record_id: String,
+    register: String,
+    dot: i64,
+    origin_device: String,
+    origin_seq: i64,
+    hlc_ms: i64,
+    hlc_counter: i64,
+    order_ms: i64,
+    order_counter: i64,
+    clock_skew: bool,
+    value: String,
+}
 
 /// Loads the merge state of the given records; absent ones (and PostgreSQL lock
 /// placeholders that were never written) are left out.
@@ -205,31 +207,33 @@ pub fn drop_placeholders(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult
 }
 
 fn sibling_from_row(row: ValueRow) -> DbResult<(RecordId, String, Sibling)> {
-    let (record_id, register, dot, device, seq, hlc_ms, hlc_c, order_ms, order_c, skew, value) =
-        row;
-    let record_id: RecordId = record_id
+    let record_id: RecordId = row
+        .record_id
         .parse()
-        .map_err(|_| corrupt("record id", &record_id))?;
-    let device: DeviceId = device.parse().map_err(|_| corrupt("device id", &device))?;
+        .map_err(|_| corrupt("record id", &row.record_id))?;
+    let device: DeviceId = row
+        .origin_device
+        .parse()
+        .map_err(|_| corrupt("device id", &row.origin_device))?;
     let counter = |n: i64| u32::try_from(n).map_err(|_| corrupt("hlc counter", &n.to_string()));
     let sibling = Sibling {
         dot: Dot {
-            server: to_u64(dot)?,
+            server: to_u64(row.dot)?,
             device,
-            seq: to_u64(seq)?,
+            seq: to_u64(row.origin_seq)?,
         },
         hlc: Hlc {
-            wall_ms: to_u64(hlc_ms)?,
-            counter: counter(hlc_c)?,
+            wall_ms: to_u64(row.hlc_ms)?,
+            counter: counter(row.hlc_counter)?,
         },
         order_hlc: Hlc {
-            wall_ms: to_u64(order_ms)?,
-            counter: counter(order_c)?,
+            wall_ms: to_u64(row.order_ms)?,
+            counter: counter(row.order_counter)?,
         },
-        clock_skew: skew,
-        value: serde_json::from_str(&value).map_err(|_| corrupt("value", &value))?,
+        clock_skew: row.clock_skew,
+        value: serde_json::from_str(&row.value).map_err(|_| corrupt("value", &row.value))?,
     };
-    Ok((record_id, register, sibling))
+    Ok((record_id, row.register, sibling))
 }
 
 fn corrupt(what: &str, value: &str) -> DbError {

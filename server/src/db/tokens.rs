@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::refresh_tokens;
 use super::{AnyConnection, DbResult, now_ms};
+use crate::ids::{DeviceId, UserId};
 
 /// A refresh credential row.
 #[derive(Clone, Debug, Queryable)]
@@ -64,10 +65,10 @@ pub fn mark_used(conn: &mut AnyConnection, id: &str) -> DbResult<bool> {
 }
 
 /// Revokes every live credential of a device.
-pub fn revoke_device(conn: &mut AnyConnection, device_id: &str) -> DbResult<usize> {
+pub fn revoke_device(conn: &mut AnyConnection, device: DeviceId) -> DbResult<usize> {
     Ok(diesel::update(
         refresh_tokens::table
-            .filter(refresh_tokens::device_id.eq(device_id))
+            .filter(refresh_tokens::device_id.eq(device.to_string()))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now_ms())))
@@ -75,10 +76,10 @@ pub fn revoke_device(conn: &mut AnyConnection, device_id: &str) -> DbResult<usiz
 }
 
 /// Revokes every live credential of a user.
-pub fn revoke_user(conn: &mut AnyConnection, user_id: &str) -> DbResult<usize> {
+pub fn revoke_user(conn: &mut AnyConnection, user: UserId) -> DbResult<usize> {
     Ok(diesel::update(
         refresh_tokens::table
-            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::user_id.eq(user.to_string()))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(Some(now_ms())))

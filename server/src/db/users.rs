@@ -1,9 +1,10 @@
-//! Users and agencies.
+//! Users.
 
 use diesel::prelude::*;
 
-use super::schema::{agencies, devices, users};
-use super::{AnyConnection, DbResult, now_ms};
+use super::schema::users;
+use super::{AnyConnection, DbResult, now_ms, per_backend};
+use crate::ids::{AgencyId, UserId};
 
 /// A user row.
 #[derive(Clone, Debug, Queryable)]
@@ -31,7 +32,7 @@ pub struct UserRow {
 /// A new user.
 pub struct NewUser<'a> {
     /// Id.
-    pub id: &'a str,
+    pub id: UserId,
     /// Lowercase sign-in name.
     pub username: &'a str,
     /// Display name.
@@ -39,34 +40,37 @@ pub struct NewUser<'a> {
     /// PHC hash.
     pub password_hash: &'a str,
     /// Role name.
-    pub role: &'a str,
+    pub role: &'static str,
     /// Agency.
-    pub agency_id: Option<&'a str>,
+    pub agency_id: Option<AgencyId>,
 }
 
-/// Inserts a user.
-pub fn insert(conn: &mut AnyConnection, u: &NewUser<'_>) -> DbResult<()> {
+/// Inserts a user unless the user name is taken; returns whether it was inserted.
+pub fn insert(conn: &mut AnyConnection, u: &NewUser<'_>) -> DbResult<bool> {
     let now = now_ms();
-    diesel::insert_into(users::table)
-        .values((
-            users::id.eq(u.id),
-            users::username.eq(u.username),
-            users::display_name.eq(u.display_name),
-            users::password_hash.eq(u.password_hash),
-            users::role.eq(u.role),
-            users::agency_id.eq(u.agency_id),
-            users::active.eq(true),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let row = (
+        users::id.eq(u.id.to_string()),
+        users::username.eq(u.username),
+        users::display_name.eq(u.display_name),
+        users::password_hash.eq(u.password_hash),
+        users::role.eq(u.role),
+        users::agency_id.eq(u.agency_id.map(|a| a.to_string())),
+        users::active.eq(true),
+        users::created_at.eq(now),
+        users::updated_at.eq(now),
+    );
+    let n = per_backend!(conn, c => diesel::insert_into(users::table)
+        .values(row)
+        .on_conflict(users::username)
+        .do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
 }
 
 /// A user by id.
-pub fn by_id(conn: &mut AnyConnection, id: &str) -> DbResult<Option<UserRow>> {
+pub fn by_id(conn: &mut AnyConnection, id: UserId) -> DbResult<Option<UserRow>> {
     Ok(users::table
-        .find(id)
+        .find(id.to_string())
         .select(users::all_columns)
         .first(conn)
         .optional()?)
@@ -82,13 +86,13 @@ pub fn by_username(conn: &mut AnyConnection, username: &str) -> DbResult<Option<
 }
 
 /// Users, all or of one agency, by name.
-pub fn list(conn: &mut AnyConnection, agency: Option<&str>) -> DbResult<Vec<UserRow>> {
+pub fn list(conn: &mut AnyConnection, agency: Option<AgencyId>) -> DbResult<Vec<UserRow>> {
     let mut q = users::table
         .select(users::all_columns)
         .order(users::username)
         .into_boxed();
     if let Some(a) = agency {
-        q = q.filter(users::agency_id.eq(a));
+        q = q.filter(users::agency_id.eq(a.to_string()));
     }
     Ok(q.load(conn)?)
 }
@@ -99,118 +103,20 @@ pub fn count(conn: &mut AnyConnection) -> DbResult<i64> {
 }
 
 /// Activates or deactivates a user.
-pub fn set_active(conn: &mut AnyConnection, id: &str, active: bool) -> DbResult<()> {
-    diesel::update(users::table.find(id))
+pub fn set_active(conn: &mut AnyConnection, id: UserId, active: bool) -> DbResult<()> {
+    diesel::update(users::table.find(id.to_string()))
         .set((users::active.eq(active), users::updated_at.eq(now_ms())))
         .execute(conn)?;
     Ok(())
 }
 
 /// Replaces a user's password hash.
-pub fn set_password(conn: &mut AnyConnection, id: &str, hash: &str) -> DbResult<()> {
-    diesel::update(users::table.find(id))
+pub fn set_password(conn: &mut AnyConnection, id: UserId, hash: &str) -> DbResult<()> {
+    diesel::update(users::table.find(id.to_string()))
         .set((
             users::password_hash.eq(hash),
             users::updated_at.eq(now_ms()),
         ))
         .execute(conn)?;
     Ok(())
-}
-
-/// An agency row: id, name, kind, created_at.
-pub type AgencyRow = (String, String, String, i64);
-
-/// Inserts an agency.
-pub fn insert_agency(conn: &mut AnyConnection, id: &str, name: &str, kind: &str) -> DbResult<()> {
-    diesel::insert_into(agencies::table)
-        .values((
-            agencies::id.eq(id),
-            agencies::name.eq(name),
-            agencies::kind.eq(kind),
-            agencies::created_at.eq(now_ms()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Agencies, all or one.
-pub fn agencies(conn: &mut AnyConnection, only: Option<&str>) -> DbResult<Vec<AgencyRow>> {
-    let mut q = agencies::table
-        .select((
-            agencies::id,
-            agencies::name,
-            agencies::kind,
-            agencies::created_at,
-        ))
-        .order(agencies::name)
-        .into_boxed();
-    if let Some(id) = only {
-        q = q.filter(agencies::id.eq(id));
-    }
-    Ok(q.load(conn)?)
-}
-
-/// Whether an agency exists.
-pub fn agency_exists(conn: &mut AnyConnection, id: &str) -> DbResult<bool> {
-    Ok(agencies::table
-        .find(id)
-        .select(agencies::id)
-        .first::<String>(conn)
-        .optional()?
-        .is_some())
-}
-
-/// A device as administrators see it.
-#[derive(Clone, Debug, Queryable)]
-pub struct DeviceRow {
-    /// Installation id.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
-    /// Owner's sign-in name.
-    pub username: String,
-    /// Owner's role.
-    pub role: String,
-    /// Owner's agency.
-    pub agency_id: Option<String>,
-    /// Last processed sequence number.
-    pub last_seq: i64,
-    /// Revoked or not.
-    pub revoked: bool,
-    /// When it was revoked.
-    pub revoked_at: Option<i64>,
-    /// Why.
-    pub revoked_reason: Option<String>,
-    /// Caught sequence-number reuses.
-    pub seq_reuse_count: i64,
-    /// Registered at.
-    pub created_at: i64,
-    /// Last push.
-    pub last_push_at: Option<i64>,
-}
-
-/// Devices with their owners, all or of one agency.
-pub fn devices(conn: &mut AnyConnection, agency: Option<&str>) -> DbResult<Vec<DeviceRow>> {
-    let mut q = devices::table
-        .inner_join(users::table)
-        .select((
-            devices::id,
-            devices::user_id,
-            users::username,
-            users::role,
-            users::agency_id,
-            devices::last_seq,
-            devices::revoked,
-            devices::revoked_at,
-            devices::revoked_reason,
-            devices::seq_reuse_count,
-            devices::created_at,
-            devices::last_push_at,
-        ))
-        .order(devices::created_at)
-        .into_boxed();
-    if let Some(a) = agency {
-        q = q.filter(users::agency_id.eq(a));
-    }
-    Ok(q.load(conn)?)
 }

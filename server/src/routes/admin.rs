@@ -2,10 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::api::accounts::NewUserRequest;
+use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::service::accounts::NewUserRequest;
-use crate::service::admin::{self, AuditQuery, NewAgency, Revocation};
+use crate::error::{ApiError, ErrorCode};
+use crate::ids::{DeviceId, UserId};
+use crate::service::admin;
 use crate::startup::AppState;
 
 /// `GET /v1/admin/agencies`.
@@ -54,9 +56,9 @@ pub async fn deactivate_user(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = user_in_path(&path)?;
     let v = super::with_conn(&state, move |c, _| {
-        admin::set_active(c, &caller, &id, false)
+        admin::set_user_active(c, &caller, id, false)
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -68,8 +70,11 @@ pub async fn activate_user(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let v = super::with_conn(&state, move |c, _| admin::set_active(c, &caller, &id, true)).await?;
+    let id = user_in_path(&path)?;
+    let v = super::with_conn(&state, move |c, _| {
+        admin::set_user_active(c, &caller, id, true)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -89,9 +94,15 @@ pub async fn revoke_device(
     path: web::Path<String>,
     body: web::Json<Revocation>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, req) = (path.into_inner(), body.into_inner());
+    let id: DeviceId = path.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::DeviceNotFound,
+            format!("no device {} you may manage", path.as_str()),
+        )
+    })?;
+    let req = body.into_inner();
     let v = super::with_conn(&state, move |c, _| {
-        admin::revoke_device(c, &caller, &id, req)
+        admin::revoke_device(c, &caller, id, req)
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))
@@ -104,6 +115,16 @@ pub async fn audit_log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let v = super::with_conn(&state, move |c, _| admin::audit_log(c, &caller, q)).await?;
+    let v = super::with_conn(&state, move |c, _| admin::read_audit_log(c, &caller, q)).await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// A user id in the path; one that is not a UUID names no user.
+fn user_in_path(path: &web::Path<String>) -> Result<UserId, ApiError> {
+    path.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::UserNotFound,
+            format!("no user {}", path.as_str()),
+        )
+    })
 }

@@ -2,9 +2,10 @@
 
 use actix_web::{HttpResponse, web};
 
+use crate::api::accounts::{LoginRequest, PasswordChange, RefreshRequest};
 use crate::auth::{Caller, ClientAddr, Keys};
 use crate::error::ApiError;
-use crate::service::accounts::{self, LoginRequest, PasswordChange, RefreshRequest};
+use crate::service::accounts;
 use crate::startup::AppState;
 
 /// `POST /v1/auth/login`: user name, password and device id give an access token and a

@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use sync_protocol::wire::ErrorBody;
 
 use crate::db::PooledConn;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
 
 /// Registers every route.
@@ -46,7 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The answer for unknown paths.
 pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(ErrorBody::new("not_found", "no such endpoint"))
+    HttpResponse::NotFound().json(ErrorBody::new(
+        ErrorCode::NotFound.as_str(),
+        "no such endpoint",
+    ))
 }
 
 /// Runs blocking database work on actix's blocking pool with a pooled connection.

@@ -1,4 +1,4 @@
-//! Recording audit entries. A failed write to the audit log is logged but never turns a
+//! Appending audit entries. A failed write to the audit log is logged but never turns a
 //! completed action into an error.
 
 use serde_json::Value;
@@ -6,19 +6,20 @@ use uuid::Uuid;
 
 use crate::db::audit::{self, AuditRow};
 use crate::db::{AnyConnection, now_ms};
+use crate::ids::UserId;
 
-/// An entry to record.
+/// An entry to append.
 #[derive(Clone, Debug)]
 pub struct Entry {
     /// Acting user.
-    pub actor_user_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
     /// Acting user's name (or the name tried).
     pub actor_username: Option<String>,
     /// Action.
     pub action: String,
     /// Target.
     pub target: Option<String>,
-    /// Details.
+    /// Details, a JSON object.
     pub detail: Value,
     /// Address.
     pub remote_addr: Option<String>,
@@ -41,9 +42,9 @@ impl Entry {
     }
 
     /// An actor, to which [`Entry::action`] adds what they did.
-    pub fn by(user_id: &str, username: &str, addr: Option<String>) -> Entry {
+    pub fn by(user_id: UserId, username: &str, addr: Option<String>) -> Entry {
         Entry {
-            actor_user_id: Some(user_id.to_owned()),
+            actor_user_id: Some(user_id),
             actor_username: Some(username.to_owned()),
             remote_addr: addr,
             ..Entry::system("", None, Value::Null)
@@ -69,12 +70,12 @@ impl Entry {
     }
 }
 
-/// Appends an entry.
-pub fn record(conn: &mut AnyConnection, e: Entry) {
+/// Appends an entry to the audit log.
+pub fn append(conn: &mut AnyConnection, e: Entry) {
     let row = AuditRow {
         id: Uuid::now_v7().to_string(),
         at: now_ms(),
-        actor_user_id: e.actor_user_id,
+        actor_user_id: e.actor_user_id.map(|u| u.to_string()),
         actor_username: e.actor_username,
         action: e.action,
         target: e.target,

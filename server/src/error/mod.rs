@@ -1,12 +1,17 @@
 //! Request-level errors and their JSON: `{"error": {"code": "snake_case", "message": "..."}}`.
 //!
 //! Which error type where: `db::DbResult` in `db/`, [`ApiError`] in `service/` and
-//! `routes/`, `anyhow` in startup and command-line code. Internal causes go to the log,
-//! never to the client.
+//! `routes/`, `anyhow` in startup and command-line code. Every code a client can receive is
+//! an [`ErrorCode`]; internal causes go to the log, never to the client.
+
+mod code;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use sync_protocol::DeviceId;
 use sync_protocol::wire::ErrorBody;
+
+pub use code::ErrorCode;
 
 use crate::db::DbError;
 
@@ -16,10 +21,8 @@ pub enum ApiError {
     /// The client's request cannot be served as sent.
     #[error("{code}: {message}")]
     Request {
-        /// HTTP status.
-        status: StatusCode,
-        /// snake_case code.
-        code: &'static str,
+        /// What went wrong, for programs; it decides the status.
+        code: ErrorCode,
         /// Explanation for people.
         message: String,
     },
@@ -38,49 +41,63 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn request(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with `code` (and so its status) and a message for people.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError::Request {
-            status,
             code,
             message: message.into(),
         }
     }
-    /// 400.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(StatusCode::BAD_REQUEST, code, message)
+
+    /// A bug or corrupt data, explained in the log only.
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        ApiError::Internal(anyhow::anyhow!("{message}"))
     }
-    /// 401.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(StatusCode::UNAUTHORIZED, code, message)
+
+    /// The account is deactivated.
+    pub fn user_deactivated() -> Self {
+        Self::new(
+            ErrorCode::UserDeactivated,
+            "this account has been deactivated",
+        )
     }
-    /// 403.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(StatusCode::FORBIDDEN, code, message)
+
+    /// The device is revoked.
+    pub fn device_revoked(device: DeviceId) -> Self {
+        Self::new(
+            ErrorCode::DeviceRevoked,
+            format!("device {device} has been revoked; nothing it sends is accepted"),
+        )
     }
-    /// 404.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(StatusCode::NOT_FOUND, code, message)
+
+    /// The device belongs to someone else.
+    pub fn device_registered_to_another_user(device: DeviceId) -> Self {
+        Self::new(
+            ErrorCode::DeviceRegisteredToAnotherUser,
+            format!("device {device} is registered to another user"),
+        )
     }
-    /// 409.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(StatusCode::CONFLICT, code, message)
+
+    /// The device never signed in.
+    pub fn device_not_registered() -> Self {
+        Self::new(
+            ErrorCode::DeviceNotRegistered,
+            "this device is not registered: sign in on it first",
+        )
     }
-    /// 413.
-    pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(StatusCode::PAYLOAD_TOO_LARGE, code, message)
-    }
-    /// Any status.
-    pub fn with_status(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self::request(status, code, message)
+
+    /// The caller's role does not allow the action.
+    pub fn forbidden_role() -> Self {
+        Self::new(ErrorCode::ForbiddenRole, "your role does not allow this")
     }
 
     /// The wire code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Request { code, .. } => code,
-            ApiError::TooManyAttempts { .. } => "too_many_attempts",
-            ApiError::Unavailable(_) => "database_unavailable",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::Request { code, .. } => *code,
+            ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
+            ApiError::Internal(_) => ErrorCode::InternalError,
         }
     }
 }
@@ -97,18 +114,13 @@ impl From<DbError> for ApiError {
 
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+        ApiError::internal(format!("blocking task failed: {e}"))
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::Request { status, .. } => *status,
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -118,7 +130,7 @@ impl ResponseError for ApiError {
                 return HttpResponse::build(self.status_code())
                     .insert_header(("Retry-After", retry_after_secs.to_string()))
                     .json(ErrorBody::new(
-                        self.code(),
+                        self.code().as_str(),
                         format!("too many failed sign-ins: try again in {retry_after_secs} s"),
                     ));
             }
@@ -131,7 +143,7 @@ impl ResponseError for ApiError {
                 "internal error; nothing was changed, retry later".into()
             }
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody::new(self.code(), message))
+        HttpResponse::build(self.status_code()).json(ErrorBody::new(self.code().as_str(), message))
     }
 }
 
@@ -139,24 +151,23 @@ impl ResponseError for ApiError {
 pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
     use actix_web::error::JsonPayloadError as E;
     match err {
-        E::OverflowKnownLength { length, limit } => ApiError::too_large(
-            "payload_too_large",
+        E::OverflowKnownLength { length, limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
             format!(
                 "the body is {length} bytes; the limit is {limit}: send fewer operations per batch"
             ),
         ),
-        E::Overflow { limit } => ApiError::too_large(
-            "payload_too_large",
+        E::Overflow { limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
             format!("the body exceeds {limit} bytes: send fewer operations per batch"),
         ),
-        E::ContentType => ApiError::with_status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        E::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
             "send Content-Type: application/json",
         ),
-        E::Deserialize(e) if e.is_data() => ApiError::bad_request("invalid_request", e.to_string()),
-        E::Deserialize(e) => ApiError::bad_request("malformed_json", e.to_string()),
-        E::Payload(e) => ApiError::bad_request("unreadable_body", e.to_string()),
-        other => ApiError::bad_request("invalid_request", other.to_string()),
+        E::Deserialize(e) if e.is_data() => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
+        E::Deserialize(e) => ApiError::new(ErrorCode::MalformedJson, e.to_string()),
+        E::Payload(e) => ApiError::new(ErrorCode::UnreadableBody, e.to_string()),
+        other => ApiError::new(ErrorCode::InvalidRequest, other.to_string()),
     }
 }

@@ -1,0 +1,19 @@
+//! API types: the JSON that clients send and receive, kept apart from database rows (which
+//! never reach a client). Views are built from rows; a row that cannot be read back as a
+//! view is corrupt data, answered `internal_error`.
+//!
+//! The sync endpoints' types are the protocol's own, in `sync_protocol::wire`.
+
+pub mod accounts;
+pub mod admin;
+
+use std::str::FromStr;
+
+use crate::error::ApiError;
+
+/// Reads a stored value back into its type.
+fn stored<T: FromStr>(what: &str, value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|_| ApiError::internal(format!("stored {what} `{value}` cannot be read")))
+}

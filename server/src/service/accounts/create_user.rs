@@ -1,0 +1,73 @@
+//! Creating an account: the checks on the account itself. Who may create whom is the
+//! caller's rule (the admin service, the command line, the first start).
+
+use crate::api::accounts::{NewUserRequest, UserView};
+use crate::auth::{Role, password};
+use crate::db::users::NewUser;
+use crate::db::{self, AnyConnection, agencies, users};
+use crate::error::{ApiError, ErrorCode};
+use crate::ids::UserId;
+
+use super::password_rules;
+
+/// Creates an account.
+pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<UserView, ApiError> {
+    let username = req.username.trim().to_lowercase();
+    let valid_name = (3..=64).contains(&username.len())
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if !valid_name {
+        return Err(ApiError::new(
+            ErrorCode::InvalidUsername,
+            "a user name is 3 to 64 characters of a-z, 0-9, '.', '_' and '-'",
+        ));
+    }
+    password_rules::check_strength(&req.password)?;
+    let display_name = req.display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 200 {
+        return Err(ApiError::new(
+            ErrorCode::InvalidDisplayName,
+            "the display name is 1 to 200 characters",
+        ));
+    }
+    match (req.role, req.agency_id) {
+        (Role::Officer | Role::AgencyAdmin, None) => {
+            return Err(ApiError::new(
+                ErrorCode::AgencyRequired,
+                "officers and agency admins belong to an agency: give agency_id",
+            ));
+        }
+        (_, Some(a)) if !agencies::exists(conn, a)? => {
+            return Err(ApiError::new(
+                ErrorCode::UnknownAgency,
+                format!("no agency {a}"),
+            ));
+        }
+        _ => {}
+    }
+    let hash = password::hash(&req.password).map_err(ApiError::Internal)?;
+    let id = UserId::generate();
+    let inserted = db::write_tx(conn, |c| {
+        users::insert(
+            c,
+            &NewUser {
+                id,
+                username: &username,
+                display_name,
+                password_hash: &hash,
+                role: req.role.as_str(),
+                agency_id: req.agency_id,
+            },
+        )
+    })?;
+    if !inserted {
+        return Err(ApiError::new(
+            ErrorCode::UsernameTaken,
+            format!("`{username}` is taken"),
+        ));
+    }
+    users::by_id(conn, id)?
+        .ok_or_else(|| ApiError::internal(format!("user {id} vanished")))?
+        .try_into()
+}
