@@ -2,6 +2,8 @@
 //! [`BatchStore`]. The server runs this inside one database transaction with the device row
 //! locked; [`crate::memory::MemoryServer`] runs it over plain maps.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::apply::{ApplyEnv, apply};
@@ -86,25 +88,29 @@ pub trait BatchStore {
     type Error;
     /// The device's last processed sequence number, as the store was opened with it.
     fn last_seq(&mut self) -> Result<u64, Self::Error>;
-    /// The stored result of an already processed operation.
-    fn stored_result(&mut self, seq: u64) -> Result<Option<StoredResult>, Self::Error>;
+    /// The stored results of already processed operations, by sequence number; numbers
+    /// with no stored result are left out.
+    fn stored_results(&mut self, seqs: &[u64]) -> Result<HashMap<u64, StoredResult>, Self::Error>;
     /// Locks the records the batch may write, given in ascending id order so that batches
     /// from different devices always take locks in the same order, and reads their states.
     fn lock_records(&mut self, ids: &[RecordId]) -> Result<(), Self::Error>;
     /// The current state of a record, `None` if the server has none: as read under
     /// [`BatchStore::lock_records`], or as an earlier operation of this batch left it.
     fn load(&mut self, id: RecordId) -> Result<Option<RecordState>, Self::Error>;
-    /// Records one processed operation: its result and, when it wrote, the record's state
-    /// before (`old`, `None` for a create) and after (`new`). The effect and the result
-    /// commit together or not at all.
+    /// Takes one processed operation: its result and, when it wrote, the record's state
+    /// before (`old`, `None` for a create) and after (`new`). Later [`BatchStore::load`]s
+    /// of the record see `new`. A store may write at once or keep it for
+    /// [`BatchStore::finish`]; either way the effect and the result commit together or not
+    /// at all, with the batch's transaction.
     fn commit_op(
         &mut self,
-        result: &StoredResult,
+        result: StoredResult,
         old: Option<&RecordState>,
-        new: Option<&RecordState>,
+        new: Option<RecordState>,
     ) -> Result<(), Self::Error>;
-    /// Ends the batch, before its transaction commits: stores the device's last processed
-    /// sequence number when it moved, and whatever else the store must settle.
+    /// Ends the batch, before its transaction commits: writes what `commit_op` kept, stores
+    /// the device's last processed sequence number when it moved, and settles whatever else
+    /// the store must.
     fn finish(&mut self, last_seq: u64) -> Result<(), Self::Error>;
     /// A reused sequence number was seen: raise the alarm for this device.
     fn seq_reuse_detected(&mut self, seq: u64) -> Result<(), Self::Error>;
@@ -129,6 +135,12 @@ pub fn process_batch<S: BatchStore>(
     ids.sort_unstable();
     ids.dedup();
     store.lock_records(&ids)?;
+    let seen: Vec<u64> = ops.iter().map(|o| o.seq).filter(|s| *s <= last).collect();
+    let mut stored_results = if seen.is_empty() {
+        HashMap::new()
+    } else {
+        store.stored_results(&seen)?
+    };
 
     let mut results = Vec::with_capacity(ops.len());
     let mut resend_from = None;
@@ -140,7 +152,7 @@ pub fn process_batch<S: BatchStore>(
             continue;
         }
         let stored = if received.seq <= last {
-            store.stored_result(received.seq)?
+            stored_results.remove(&received.seq)
         } else {
             None
         };
@@ -185,19 +197,19 @@ pub fn process_batch<S: BatchStore>(
             Admission::Next => {
                 let (stored, state, current) =
                     process_one(store, device, env, &received, record_id)?;
-                store.commit_op(&stored, current.as_ref(), state.as_ref())?;
-                last = received.seq;
                 let view = state.as_ref().or(current.as_ref()).map(RecordView::from);
                 results.push(OpResult {
                     original_status: None,
                     dot: stored.dot,
-                    conflicts: stored.conflicts,
+                    conflicts: stored.conflicts.clone(),
                     stale_context: stored.stale_context,
                     clock_skew: stored.clock_skew,
-                    error: stored.error,
+                    error: stored.error.clone(),
                     record: view,
                     ..bare(received.seq, stored.status)
                 });
+                store.commit_op(stored, current.as_ref(), state)?;
+                last = received.seq;
             }
         }
     }

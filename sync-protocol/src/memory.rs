@@ -106,8 +106,12 @@ impl BatchStore for Store<'_> {
         Ok(self.log().last_seq)
     }
 
-    fn stored_result(&mut self, seq: u64) -> Result<Option<StoredResult>, Infallible> {
-        Ok(self.log().results.get(&seq).cloned())
+    fn stored_results(&mut self, seqs: &[u64]) -> Result<HashMap<u64, StoredResult>, Infallible> {
+        let log = self.log();
+        Ok(seqs
+            .iter()
+            .filter_map(|s| log.results.get(s).map(|r| (*s, r.clone())))
+            .collect())
     }
 
     fn lock_records(&mut self, _ids: &[RecordId]) -> Result<(), Infallible> {
@@ -120,9 +124,9 @@ impl BatchStore for Store<'_> {
 
     fn commit_op(
         &mut self,
-        result: &StoredResult,
+        result: StoredResult,
         _old: Option<&RecordState>,
-        new: Option<&RecordState>,
+        new: Option<RecordState>,
     ) -> Result<(), Infallible> {
         if let Some(state) = new {
             let s = &mut *self.server;
@@ -131,9 +135,9 @@ impl BatchStore for Store<'_> {
                 s.changes.remove(&old);
             }
             s.changes.insert(s.change_seq, state.id);
-            s.records.insert(state.id, state.clone());
+            s.records.insert(state.id, state);
         }
-        self.log().results.insert(result.seq, result.clone());
+        self.log().results.insert(result.seq, result);
         Ok(())
     }
 

@@ -64,6 +64,42 @@ pub struct PushRequest {
     /// The operations. Each is parsed on its own so one malformed operation cannot block
     /// the rest.
     pub ops: Vec<Value>,
+    /// Which results carry the record's state.
+    #[serde(default, skip_serializing_if = "ResultRecords::is_all")]
+    pub result_records: ResultRecords,
+}
+
+/// Which results of a push carry the record's current state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultRecords {
+    /// Every result that names a record the server holds.
+    #[default]
+    All,
+    /// Only those where the device cannot know the state from what it sent: conflicts,
+    /// rejections, duplicates, stale contexts and clock skew. An `applied` result without
+    /// those flags leaves `record` out; the pull after the push brings what others merged.
+    Needed,
+}
+
+impl ResultRecords {
+    fn is_all(&self) -> bool {
+        *self == ResultRecords::All
+    }
+}
+
+impl PushResponse {
+    /// Leaves out the records `form` does not ask for.
+    pub fn keep_records(mut self, form: ResultRecords) -> Self {
+        if form == ResultRecords::Needed {
+            for r in &mut self.results {
+                if r.status == Status::Applied && !r.stale_context && !r.clock_skew {
+                    r.record = None;
+                }
+            }
+        }
+        self
+    }
 }
 
 /// An operation as received: its sequence number, its fingerprint, and the parsed operation

@@ -10,27 +10,34 @@ use sync_protocol::{DeviceId, RecordId, RecordState};
 
 use super::devices::{self, LockedDevice};
 use super::schema::applied_ops;
-use super::{AnyConnection, DbError, DbResult, now_ms, records, to_i64};
+use super::{AnyConnection, DbError, DbResult, now_ms, per_backend, records, to_i64};
 
-/// A batch's view of storage, inside the batch's write transaction.
+/// A batch's view of storage, inside the batch's write transaction. It reads everything
+/// the batch needs before the first operation is decided, keeps every effect in memory, and
+/// writes them all in [`BatchStore::finish`] in a few multi-row statements.
 pub struct DbBatchStore<'c> {
     conn: &'c mut AnyConnection,
     device: DeviceId,
     locked: LockedDevice,
     scope_key: String,
-    loaded: HashMap<RecordId, Option<RecordState>>,
+    /// Every record the batch locked or read, as the batch has left it so far.
+    states: HashMap<RecordId, Option<RecordState>>,
+    /// The records the batch wrote, with the position of their last write.
+    written: HashMap<RecordId, usize>,
+    results: Vec<StoredResult>,
 }
 
 impl<'c> DbBatchStore<'c> {
-    /// Locks `device`'s row, which serialises its batches across server instances (a retry
-    /// racing the original waits, then sees the original's watermark), and opens a store
-    /// whose writes go to `scope_key`. `None` when the device is not registered.
+    /// Locks `device`'s row with its owner's, which serialises its batches across server
+    /// instances (a retry racing the original waits, then sees the original's watermark),
+    /// and opens a store whose writes go to `scope_key`. `None` when the device is not
+    /// registered.
     pub fn open(
         conn: &'c mut AnyConnection,
         device: DeviceId,
         scope_key: String,
     ) -> DbResult<Option<Self>> {
-        let Some(locked) = devices::lock(conn, device)? else {
+        let Some(locked) = devices::lock_with_owner(conn, device)? else {
             return Ok(None);
         };
         Ok(Some(DbBatchStore {
@@ -38,14 +45,47 @@ impl<'c> DbBatchStore<'c> {
             device,
             locked,
             scope_key,
-            loaded: HashMap::new(),
+            states: HashMap::new(),
+            written: HashMap::new(),
+            results: Vec::new(),
         }))
     }
 
-    /// The device's row as read under its lock: a revocation that committed since the
-    /// request was authorised is seen here.
+    /// The device's row and its owner's, as read under the lock: a revocation or a
+    /// deactivation that committed since the request was authorised is seen here.
     pub fn device(&self) -> &LockedDevice {
         &self.locked
+    }
+
+    fn write_effects(&mut self) -> DbResult<()> {
+        let mut order: Vec<(&RecordId, &usize)> = self.written.iter().collect();
+        order.sort_by_key(|(_, at)| **at);
+        let states: Vec<&RecordState> = order
+            .into_iter()
+            .filter_map(|(id, _)| self.states.get(id).and_then(Option::as_ref))
+            .collect();
+        records::save_many(self.conn, &states, &self.scope_key)?;
+        let applied_at = now_ms();
+        let device = self.device.to_string();
+        let mut rows = Vec::with_capacity(self.results.len());
+        for r in &self.results {
+            rows.push((
+                applied_ops::device_id.eq(device.as_str()),
+                applied_ops::seq.eq(to_i64(r.seq)?),
+                applied_ops::fingerprint.eq(r.fingerprint.as_str()),
+                applied_ops::record_id.eq(r.record_id.map(|id| id.to_string())),
+                applied_ops::status.eq(r.status.as_str()),
+                applied_ops::result
+                    .eq(serde_json::to_string(r).map_err(|e| DbError::Corrupt(e.to_string()))?),
+                applied_ops::applied_at.eq(applied_at),
+            ));
+        }
+        for chunk in rows.chunks(records::CHUNK) {
+            per_backend!(&mut *self.conn, c => diesel::insert_into(applied_ops::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
     }
 
     /// Removes the PostgreSQL lock placeholders of records the batch did not create after
@@ -53,7 +93,7 @@ impl<'c> DbBatchStore<'c> {
     /// have no state. No query when there are none.
     fn drop_unwritten_placeholders(&mut self) -> DbResult<()> {
         let unwritten: Vec<RecordId> = self
-            .loaded
+            .states
             .iter()
             .filter(|(_, state)| state.is_none())
             .map(|(id, _)| *id)
@@ -72,70 +112,60 @@ impl BatchStore for DbBatchStore<'_> {
         Ok(self.locked.last_seq)
     }
 
-    fn stored_result(&mut self, seq: u64) -> DbResult<Option<StoredResult>> {
-        let json: Option<String> = applied_ops::table
-            .find((self.device.to_string(), to_i64(seq)?))
-            .select(applied_ops::result)
-            .first(self.conn)
-            .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| DbError::Corrupt(e.to_string())))
-            .transpose()
+    fn stored_results(&mut self, seqs: &[u64]) -> DbResult<HashMap<u64, StoredResult>> {
+        let mut found = HashMap::with_capacity(seqs.len());
+        for chunk in seqs.chunks(records::CHUNK) {
+            let wanted = chunk
+                .iter()
+                .map(|s| to_i64(*s))
+                .collect::<DbResult<Vec<_>>>()?;
+            let rows: Vec<String> = applied_ops::table
+                .filter(applied_ops::device_id.eq(self.device.to_string()))
+                .filter(applied_ops::seq.eq_any(wanted))
+                .select(applied_ops::result)
+                .load(self.conn)?;
+            for json in rows {
+                let r: StoredResult =
+                    serde_json::from_str(&json).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                found.insert(r.seq, r);
+            }
+        }
+        Ok(found)
     }
 
     fn lock_records(&mut self, ids: &[RecordId]) -> DbResult<()> {
-        records::lock(self.conn, ids)?;
-        // Everything the batch touches, in two queries, under the locks just taken.
-        let mut states = records::load_many(self.conn, ids)?;
+        let mut states = records::lock_and_load(self.conn, ids)?;
         for id in ids {
-            self.loaded.insert(*id, states.remove(id));
+            self.states.insert(*id, states.remove(id));
         }
         Ok(())
     }
 
     fn load(&mut self, id: RecordId) -> DbResult<Option<RecordState>> {
-        if let Some(state) = self.loaded.get(&id) {
+        if let Some(state) = self.states.get(&id) {
             return Ok(state.clone());
         }
-        let state = records::load(self.conn, id)?;
-        self.loaded.insert(id, state.clone());
+        let state = records::load_many(self.conn, &[id])?.remove(&id);
+        self.states.insert(id, state.clone());
         Ok(state)
     }
 
     fn commit_op(
         &mut self,
-        result: &StoredResult,
-        old: Option<&RecordState>,
-        new: Option<&RecordState>,
+        result: StoredResult,
+        _old: Option<&RecordState>,
+        new: Option<RecordState>,
     ) -> DbResult<()> {
-        let device = self.device;
-        let scope_key = &self.scope_key;
-        // A savepoint per operation: its effect and its stored result move together.
-        self.conn.transaction::<_, DbError, _>(|c| {
-            if let Some(new) = new {
-                records::save(c, old, new, scope_key)?;
-            }
-            let json =
-                serde_json::to_string(result).map_err(|e| DbError::Corrupt(e.to_string()))?;
-            diesel::insert_into(applied_ops::table)
-                .values((
-                    applied_ops::device_id.eq(device.to_string()),
-                    applied_ops::seq.eq(to_i64(result.seq)?),
-                    applied_ops::fingerprint.eq(&result.fingerprint),
-                    applied_ops::record_id.eq(result.record_id.map(|r| r.to_string())),
-                    applied_ops::status.eq(result.status.as_str()),
-                    applied_ops::result.eq(json),
-                    applied_ops::applied_at.eq(now_ms()),
-                ))
-                .execute(c)?;
-            Ok(())
-        })?;
         if let Some(new) = new {
-            self.loaded.insert(new.id, Some(new.clone()));
+            self.written.insert(new.id, self.results.len());
+            self.states.insert(new.id, Some(new));
         }
+        self.results.push(result);
         Ok(())
     }
 
     fn finish(&mut self, last_seq: u64) -> DbResult<()> {
+        self.write_effects()?;
         if last_seq > self.locked.last_seq {
             devices::set_last_seq(self.conn, self.device, to_i64(last_seq)?)?;
         }

@@ -7,15 +7,25 @@ use super::schema::{devices, users};
 use super::{AnyConnection, DbResult, now_ms, per_backend, to_u64};
 use crate::ids::{AgencyId, UserId};
 
-/// A device row, locked for the rest of the transaction.
+/// A device row and its owner's, locked for the rest of the transaction.
 #[derive(Clone, Debug)]
 pub struct LockedDevice {
     /// The user the device is registered to (as stored).
     pub user_id: String,
+    /// Whether that user is active.
+    pub owner_active: bool,
     /// The last processed sequence number.
     pub last_seq: u64,
     /// Whether the device was revoked.
     pub revoked: bool,
+}
+
+impl LockedDevice {
+    /// Whether `user` may sync through this device now: it is theirs, they are active, and
+    /// it is not revoked.
+    pub fn serves(&self, user: UserId) -> bool {
+        self.owner_active && !self.revoked && self.user_id == user.to_string()
+    }
 }
 
 /// Registers a device to `user_id` at sign-in, if it is new. Returns the device's owner and
@@ -44,23 +54,31 @@ pub fn register(
         .first(conn)?)
 }
 
-/// Locks a registered device's row for the rest of the transaction. Locking the device
-/// first serialises its batches across server instances: a retry racing the original waits,
-/// then sees the original's watermark.
-pub fn lock(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<LockedDevice>> {
-    let id = device.to_string();
-    let query =
-        devices::table
-            .find(&id)
-            .select((devices::user_id, devices::last_seq, devices::revoked));
-    let row: Option<(String, i64, bool)> = match conn {
+/// Locks a registered device's row, and its owner's, for the rest of the transaction, in
+/// one statement. Locking the device first serialises its batches across server instances:
+/// a retry racing the original waits, then sees the original's watermark.
+pub fn lock_with_owner(
+    conn: &mut AnyConnection,
+    device: DeviceId,
+) -> DbResult<Option<LockedDevice>> {
+    let query = devices::table
+        .inner_join(users::table)
+        .filter(devices::id.eq(device.to_string()))
+        .select((
+            devices::user_id,
+            users::active,
+            devices::last_seq,
+            devices::revoked,
+        ));
+    let row: Option<(String, bool, i64, bool)> = match conn {
         AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
         // BEGIN IMMEDIATE already holds the database's write lock.
         AnyConnection::Sqlite(c) => query.first(c).optional()?,
     };
-    row.map(|(user_id, last, revoked)| {
+    row.map(|(user_id, owner_active, last, revoked)| {
         Ok(LockedDevice {
             user_id,
+            owner_active,
             last_seq: to_u64(last)?,
             revoked,
         })

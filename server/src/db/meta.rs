@@ -34,16 +34,20 @@ pub fn bump_epoch(conn: &mut AnyConnection) -> DbResult<Epoch> {
     Ok(Epoch(fresh))
 }
 
-/// The next change sequence number for a record write. On SQLite it comes from the counter
-/// row, inside the write transaction, so sequence order is commit order. On PostgreSQL the
-/// trigger stamps the transaction id and a sequence value, and this returns 0.
-pub fn next_change_seq(conn: &mut AnyConnection) -> DbResult<i64> {
+/// Reserves `n` change sequence numbers for a batch's record writes and returns the first.
+/// On SQLite they come from the counter row, inside the write transaction, so sequence
+/// order is commit order. On PostgreSQL the trigger stamps the transaction id and a
+/// sequence value on each row, and this returns `None`.
+pub fn reserve_change_seqs(conn: &mut AnyConnection, n: i64) -> DbResult<Option<i64>> {
     match conn {
-        AnyConnection::Sqlite(c) => Ok(diesel::update(sync_meta::table)
-            .set(sync_meta::change_seq.eq(sync_meta::change_seq + 1))
-            .returning(sync_meta::change_seq)
-            .get_result(c)?),
-        AnyConnection::Postgresql(_) => Ok(0),
+        AnyConnection::Sqlite(c) => {
+            let last: i64 = diesel::update(sync_meta::table)
+                .set(sync_meta::change_seq.eq(sync_meta::change_seq + n))
+                .returning(sync_meta::change_seq)
+                .get_result(c)?;
+            Ok(Some(last - n + 1))
+        }
+        AnyConnection::Postgresql(_) => Ok(None),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod meta;
 pub mod provision;
 pub mod records;
 pub mod schema;
+pub mod state_codec;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -369,6 +370,7 @@ pub(crate) fn to_u64(n: i64) -> DbResult<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::redact;
 

@@ -47,6 +47,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::with_database;
 

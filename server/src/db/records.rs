@@ -1,27 +1,47 @@
-//! Records and their per-register values: loading a record's merge state and storing it.
+//! Records: one row each, holding the whole merge state (see [`super::state_codec`]), read
+//! and written whole; a batch's records are locked, loaded and written in a few statements
+//! whatever its length.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
-use sync_protocol::{Collection, DeviceId, Dot, Hlc, RecordId, RecordState, Sibling};
+use diesel::upsert::excluded;
+use sync_protocol::{Collection, RecordId, RecordState};
 
-use super::schema::{record_values, records};
-use super::{AnyConnection, DbError, DbResult, meta, now_ms, per_backend, to_i64, to_u64};
+use super::schema::records;
+use super::{AnyConnection, DbError, DbResult, meta, now_ms, per_backend, state_codec, to_i64};
 
-/// One stored value of a register: a sibling with its dot and stamps.
+/// Rows per multi-row statement: far below SQLite's 32,766 and PostgreSQL's 65,535 bind
+/// parameters at ten columns a row.
+pub(crate) const CHUNK: usize = 1000;
+
 #[derive(Queryable)]
-struct ValueRow {
-    record_id: String,
-    register: String,
-    dot: i64,
-    origin_device: String,
-    origin_seq: i64,
-    hlc_ms: i64,
-    hlc_counter: i64,
-    order_ms: i64,
-    order_counter: i64,
-    clock_skew: bool,
-    value: String,
+struct StateRow {
+    id: String,
+    collection: String,
+    version: i64,
+    state: String,
+}
+
+impl StateRow {
+    fn into_state(self) -> DbResult<RecordState> {
+        let id: RecordId = self
+            .id
+            .parse()
+            .map_err(|_| corrupt("record id", &self.id))?;
+        let collection = Collection::from_name(&self.collection)
+            .ok_or_else(|| corrupt("collection", &self.collection))?;
+        Ok(RecordState {
+            id,
+            collection,
+            version: super::to_u64(self.version)?,
+            registers: state_codec::decode(&self.state)?,
+        })
+    }
+}
+
+fn keys(ids: &[RecordId]) -> Vec<String> {
+    ids.iter().map(ToString::to_string).collect()
 }
 
 /// Loads the merge state of the given records; absent ones (and PostgreSQL lock
@@ -30,164 +50,137 @@ pub fn load_many(
     conn: &mut AnyConnection,
     ids: &[RecordId],
 ) -> DbResult<HashMap<RecordId, RecordState>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let rows: Vec<(String, String, i64)> = per_backend!(conn, c => records::table
-        .filter(records::id.eq_any(&keys))
-        .filter(records::version.gt(0))
-        .select((records::id, records::collection, records::version))
-        .load(c))?;
-    let mut states = HashMap::with_capacity(rows.len());
-    for (id, collection, version) in rows {
-        let id: RecordId = id.parse().map_err(|_| corrupt("record id", &id))?;
-        let collection =
-            Collection::from_name(&collection).ok_or_else(|| corrupt("collection", &collection))?;
-        let mut state = RecordState::empty(id, collection);
-        state.version = to_u64(version)?;
-        states.insert(id, state);
-    }
-    if states.is_empty() {
-        return Ok(states);
-    }
-    let values: Vec<ValueRow> = per_backend!(conn, c => record_values::table
-        .filter(record_values::record_id.eq_any(&keys))
-        .select(record_values::all_columns)
-        .load(c))?;
-    for row in values {
-        let (record_id, register, sibling) = sibling_from_row(row)?;
-        if let Some(state) = states.get_mut(&record_id) {
-            state
-                .registers
-                .entry(register)
-                .or_default()
-                .siblings
-                .push(sibling);
-        }
-    }
-    for state in states.values_mut() {
-        for reg in state.registers.values_mut() {
-            reg.siblings.sort_by(Sibling::display_cmp);
+    let mut states = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<StateRow> = records::table
+            .filter(records::id.eq_any(keys(chunk)))
+            .filter(records::version.gt(0))
+            .select((
+                records::id,
+                records::collection,
+                records::version,
+                records::state,
+            ))
+            .load(conn)?;
+        for row in rows {
+            let state = row.into_state()?;
+            states.insert(state.id, state);
         }
     }
     Ok(states)
 }
 
-/// Loads one record's merge state.
-pub fn load(conn: &mut AnyConnection, id: RecordId) -> DbResult<Option<RecordState>> {
-    Ok(load_many(conn, &[id])?.remove(&id))
-}
-
-/// Stores a record's new state, rewriting only the registers that changed, and stamps the
-/// change for pulls.
-pub fn save(
+/// Locks the given records (ascending ids) for the rest of the transaction and loads their
+/// states. On PostgreSQL a record that does not exist yet gets a placeholder row first, so
+/// two devices creating the same record (a deterministic id) queue on its lock instead of
+/// failing on the key; the lock and the read are one statement. On SQLite `BEGIN IMMEDIATE`
+/// already holds the whole database's write lock, so this is a plain read.
+pub fn lock_and_load(
     conn: &mut AnyConnection,
-    old: Option<&RecordState>,
-    new: &RecordState,
-    scope_key: &str,
-) -> DbResult<()> {
-    let id = new.id.to_string();
-    let change_seq = meta::next_change_seq(conn)?;
-    let fields =
-        serde_json::to_string(&new.fields()).map_err(|e| DbError::Corrupt(e.to_string()))?;
-    let row = (
-        records::id.eq(&id),
-        records::collection.eq(new.collection.name()),
-        records::scope_key.eq(scope_key),
-        records::version.eq(to_i64(new.version)?),
-        records::deleted.eq(new.deleted()),
-        records::conflicted.eq(new.conflicted()),
-        records::fields.eq(&fields),
-        records::change_seq.eq(change_seq),
-        records::updated_at.eq(now_ms()),
-    );
-    per_backend!(conn, c => diesel::insert_into(records::table)
-        .values(row)
-        .on_conflict(records::id)
-        .do_update()
-        .set(row)
-        .execute(c))?;
-
-    let empty = BTreeMap::new();
-    let old_registers = old.map_or(&empty, |o| &o.registers);
-    let changed: Vec<&String> = new
-        .registers
-        .iter()
-        .filter(|(name, reg)| old_registers.get(*name) != Some(*reg))
-        .map(|(name, _)| name)
-        .collect();
-    if changed.is_empty() {
-        return Ok(());
-    }
-    per_backend!(conn, c => diesel::delete(
-        record_values::table
-            .filter(record_values::record_id.eq(&id))
-            .filter(record_values::register.eq_any(&changed)),
-    )
-    .execute(c))?;
-    let mut rows = Vec::new();
-    for name in changed {
-        for s in &new.registers[name].siblings {
-            rows.push((
-                record_values::record_id.eq(id.clone()),
-                record_values::register.eq(name.clone()),
-                record_values::dot.eq(to_i64(s.dot.server)?),
-                record_values::origin_device.eq(s.dot.device.to_string()),
-                record_values::origin_seq.eq(to_i64(s.dot.seq)?),
-                record_values::hlc_ms.eq(to_i64(s.hlc.wall_ms)?),
-                record_values::hlc_counter.eq(i64::from(s.hlc.counter)),
-                record_values::order_ms.eq(to_i64(s.order_hlc.wall_ms)?),
-                record_values::order_counter.eq(i64::from(s.order_hlc.counter)),
-                record_values::clock_skew.eq(s.clock_skew),
-                record_values::value
-                    .eq(serde_json::to_string(&s.value)
-                        .map_err(|e| DbError::Corrupt(e.to_string()))?),
-            ));
-        }
-    }
-    // One statement for the whole record: a round trip per value is what made pushes slow.
-    per_backend!(conn, c => diesel::insert_into(record_values::table).values(&rows).execute(c))?;
-    Ok(())
-}
-
-/// Locks the given records (ascending ids) for the rest of the transaction. On PostgreSQL a
-/// record that does not exist yet gets a placeholder row first, so two devices creating the
-/// same record (a deterministic id) queue on its lock instead of failing on the key. On
-/// SQLite `BEGIN IMMEDIATE` already holds the whole database's write lock.
-pub fn lock(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult<()> {
+    ids: &[RecordId],
+) -> DbResult<HashMap<RecordId, RecordState>> {
     let AnyConnection::Postgresql(c) = conn else {
-        return Ok(());
+        return load_many(conn, ids);
     };
-    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    // A placeholder seen by the insert can be dropped by its batch before this lock reaches
-    // it (see `drop_placeholders`): then the row is gone and not locked, so go round again.
-    loop {
-        for key in &keys {
-            diesel::insert_into(records::table)
-                .values((
+    let mut states = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let keys = keys(chunk);
+        let now = now_ms();
+        let placeholders: Vec<_> = keys
+            .iter()
+            .map(|key| {
+                (
                     records::id.eq(key),
                     records::collection.eq(""),
                     records::scope_key.eq(""),
                     records::version.eq(0),
                     records::deleted.eq(false),
                     records::conflicted.eq(false),
-                    records::fields.eq("{}"),
-                    records::updated_at.eq(now_ms()),
-                ))
+                    records::updated_at.eq(now),
+                )
+            })
+            .collect();
+        // A placeholder seen by the insert can be dropped by its batch before this lock
+        // reaches it (see `drop_placeholders`): then the row is gone and not locked, so go
+        // round again.
+        loop {
+            diesel::insert_into(records::table)
+                .values(&placeholders)
                 .on_conflict_do_nothing()
                 .execute(c)?;
-        }
-        let locked: Vec<String> = records::table
-            .filter(records::id.eq_any(&keys))
-            .order(records::id)
-            .select(records::id)
-            .for_update()
-            .load(c)?;
-        if locked.len() == keys.len() {
-            return Ok(());
+            let rows: Vec<StateRow> = records::table
+                .filter(records::id.eq_any(&keys))
+                .order(records::id)
+                .select((
+                    records::id,
+                    records::collection,
+                    records::version,
+                    records::state,
+                ))
+                .for_update()
+                .load(c)?;
+            if rows.len() == keys.len() {
+                for row in rows.into_iter().filter(|r| r.version > 0) {
+                    let state = row.into_state()?;
+                    states.insert(state.id, state);
+                }
+                break;
+            }
         }
     }
+    Ok(states)
+}
+
+/// Stores the new states of a batch's records, each stamped as changed for pulls, in one
+/// multi-row upsert per [`CHUNK`]. On SQLite the change numbers are reserved as one block
+/// inside the write transaction, in the order given; on PostgreSQL the trigger stamps each
+/// row with the transaction id and a sequence value.
+pub fn save_many(
+    conn: &mut AnyConnection,
+    states: &[&RecordState],
+    scope_key: &str,
+) -> DbResult<()> {
+    if states.is_empty() {
+        return Ok(());
+    }
+    let first_seq = meta::reserve_change_seqs(conn, to_i64(states.len() as u64)?)?;
+    let now = now_ms();
+    let encoded = states
+        .iter()
+        .map(|s| state_codec::encode(&s.registers))
+        .collect::<DbResult<Vec<_>>>()?;
+    let mut rows = Vec::with_capacity(states.len());
+    for (i, (s, state)) in states.iter().zip(&encoded).enumerate() {
+        rows.push((
+            records::id.eq(s.id.to_string()),
+            records::collection.eq(s.collection.name()),
+            records::scope_key.eq(scope_key),
+            records::version.eq(to_i64(s.version)?),
+            records::deleted.eq(s.deleted()),
+            records::conflicted.eq(s.conflicted()),
+            records::change_seq.eq(first_seq.map_or(0, |f| f + to_i64(i as u64).unwrap_or(0))),
+            records::updated_at.eq(now),
+            records::state.eq(state.as_str()),
+        ));
+    }
+    for chunk in rows.chunks(CHUNK) {
+        per_backend!(conn, c => diesel::insert_into(records::table)
+            .values(chunk)
+            .on_conflict(records::id)
+            .do_update()
+            .set((
+                records::collection.eq(excluded(records::collection)),
+                records::scope_key.eq(excluded(records::scope_key)),
+                records::version.eq(excluded(records::version)),
+                records::deleted.eq(excluded(records::deleted)),
+                records::conflicted.eq(excluded(records::conflicted)),
+                records::change_seq.eq(excluded(records::change_seq)),
+                records::updated_at.eq(excluded(records::updated_at)),
+                records::state.eq(excluded(records::state)),
+            ))
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Deletes the PostgreSQL lock placeholders among `ids` that were never written (version 0),
@@ -196,44 +189,15 @@ pub fn drop_placeholders(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult
     let AnyConnection::Postgresql(c) = conn else {
         return Ok(());
     };
-    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    diesel::delete(
-        records::table
-            .filter(records::id.eq_any(&keys))
-            .filter(records::version.eq(0)),
-    )
-    .execute(c)?;
+    for chunk in ids.chunks(CHUNK) {
+        diesel::delete(
+            records::table
+                .filter(records::id.eq_any(keys(chunk)))
+                .filter(records::version.eq(0)),
+        )
+        .execute(c)?;
+    }
     Ok(())
-}
-
-fn sibling_from_row(row: ValueRow) -> DbResult<(RecordId, String, Sibling)> {
-    let record_id: RecordId = row
-        .record_id
-        .parse()
-        .map_err(|_| corrupt("record id", &row.record_id))?;
-    let device: DeviceId = row
-        .origin_device
-        .parse()
-        .map_err(|_| corrupt("device id", &row.origin_device))?;
-    let counter = |n: i64| u32::try_from(n).map_err(|_| corrupt("hlc counter", &n.to_string()));
-    let sibling = Sibling {
-        dot: Dot {
-            server: to_u64(row.dot)?,
-            device,
-            seq: to_u64(row.origin_seq)?,
-        },
-        hlc: Hlc {
-            wall_ms: to_u64(row.hlc_ms)?,
-            counter: counter(row.hlc_counter)?,
-        },
-        order_hlc: Hlc {
-            wall_ms: to_u64(row.order_ms)?,
-            counter: counter(row.order_counter)?,
-        },
-        clock_skew: row.clock_skew,
-        value: serde_json::from_str(&row.value).map_err(|_| corrupt("value", &row.value))?,
-    };
-    Ok((record_id, row.register, sibling))
 }
 
 fn corrupt(what: &str, value: &str) -> DbError {

@@ -18,26 +18,10 @@ diesel::table! {
         version -> BigInt,
         deleted -> Bool,
         conflicted -> Bool,
-        fields -> Text,
         change_xid -> BigInt,
         change_seq -> BigInt,
         updated_at -> BigInt,
-    }
-}
-
-diesel::table! {
-    record_values (record_id, register, dot) {
-        record_id -> Text,
-        register -> Text,
-        dot -> BigInt,
-        origin_device -> Text,
-        origin_seq -> BigInt,
-        hlc_ms -> BigInt,
-        hlc_counter -> BigInt,
-        order_ms -> BigInt,
-        order_counter -> BigInt,
-        clock_skew -> Bool,
-        value -> Text,
+        state -> Text,
     }
 }
 
@@ -127,13 +111,11 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(record_values -> records (record_id));
 diesel::joinable!(devices -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
     sync_meta,
     records,
-    record_values,
     devices,
     applied_ops,
     agencies,

@@ -41,6 +41,7 @@ pub fn push(
             ),
         ));
     }
+    let form = req.result_records;
     let ops = req
         .ops
         .into_iter()
@@ -57,7 +58,7 @@ pub fn push(
             Err(ApiError::Unavailable(e)) if attempt < TRANSIENT_RETRIES => {
                 tracing::info!(error = %e, attempt, "transient storage error; retrying the batch");
             }
-            other => return other,
+            other => return other.map(|r| r.keep_records(form)),
         }
     }
 }
@@ -68,16 +69,20 @@ fn apply_batch(
     caller: &Caller,
     ops: Vec<ReceivedOp>,
 ) -> Result<PushResponse, ApiError> {
-    authorize(c, caller)?;
     let env = ApplyEnv {
         epoch: meta::epoch(c)?,
         now: Hlc::at(u64::try_from(db::now_ms()).unwrap_or(0)),
         max_drift_ms: limits.max_clock_drift_ms,
     };
-    let mut store = DbBatchStore::open(c, caller.device, REGENCY_SCOPE.into())?
-        .ok_or_else(ApiError::device_not_registered)?;
-    if store.device().revoked {
-        return Err(ApiError::device_revoked(caller.device));
-    }
+    // The lock reads the device and its owner: on the way every sync takes, that is the
+    // whole authorisation. Anything else gets the full check's precise answer.
+    let mut store = match DbBatchStore::open(c, caller.device, REGENCY_SCOPE.into())? {
+        Some(store) if store.device().serves(caller.user_id) => store,
+        other => {
+            drop(other);
+            authorize(c, caller)?;
+            return Err(ApiError::device_not_registered());
+        }
+    };
     Ok(process_batch(&mut store, caller.device, &env, ops)?)
 }
