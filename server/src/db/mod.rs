@@ -265,6 +265,37 @@ pub fn migrate(backend: &Backend) -> anyhow::Result<Vec<String>> {
     result
 }
 
+/// Applies, in order, only the pending migrations whose version sorts before `version`:
+/// a database as the release before that migration left it, for testing data migrations
+/// on what an older server wrote.
+pub fn migrate_until(conn: &mut AnyConnection, version: &str) -> anyhow::Result<()> {
+    fn run<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        source: EmbeddedMigrations,
+        version: &str,
+    ) -> anyhow::Result<()> {
+        let mut migrations = diesel::migration::MigrationSource::<B>::migrations(&source)
+            .map_err(|e| anyhow::anyhow!("cannot read the migrations: {e}"))?;
+        migrations.sort_by_key(|m| m.name().version().to_string());
+        let applied = c
+            .applied_migrations()
+            .map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))?;
+        for m in migrations {
+            let v = m.name().version().to_string();
+            if v.as_str() < version && !applied.contains(&m.name().version()) {
+                c.run_migration(&m)
+                    .map_err(|e| anyhow::anyhow!("migration {} failed: {e}", m.name()))?;
+            }
+        }
+        Ok(())
+    }
+    let version = version.replace('-', "");
+    match conn {
+        AnyConnection::Sqlite(c) => run(c, SQLITE_MIGRATIONS, &version),
+        AnyConnection::Postgresql(c) => run(c, POSTGRES_MIGRATIONS, &version),
+    }
+}
+
 fn migrate_locked(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),

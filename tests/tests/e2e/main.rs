@@ -7,3 +7,4 @@ mod bad_input;
 mod cursor;
 mod merge;
 mod retries;
+mod storage_migration;
