@@ -11,11 +11,15 @@ use kampung_sync::db::{self, provision};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+#[path = "../../tests/src/shared.rs"]
+mod shared;
+use shared::pg_admin_url;
+
 const SECRET: &str = "binary-test-secret-binary-test-secret-0123";
 const BIN: &str = env!("CARGO_BIN_EXE_kampung-sync");
 
-/// A database for one test: a SQLite file, or a PostgreSQL database when
-/// `KAMPUNG_TEST_PG_URL` is set and `pg` is asked for.
+/// A database for one test: a SQLite file, or, when `pg` is asked for, a PostgreSQL database
+/// if the PostgreSQL leg is on ([`pg_admin_url`]).
 struct Db {
     url: String,
     dir: std::path::PathBuf,
@@ -34,9 +38,7 @@ impl Db {
                 pg: None,
             });
         }
-        let admin = std::env::var("KAMPUNG_TEST_PG_URL")
-            .ok()
-            .filter(|v| !v.is_empty())?;
+        let admin = pg_admin_url()?;
         let name = format!("kampung_bin_{tag}");
         let url = provision::create_database(&admin, &name).unwrap();
         Some(Db {
@@ -309,10 +311,7 @@ fn a_short_token_secret_stops_the_start_before_anything_is_written() {
 /// T7: the server dies inside a push, before its transaction commits. Nothing was applied,
 /// so the retry applies the operation once.
 fn crash_before_commit(pg: bool) {
-    let Some(db) = Db::new(pg) else {
-        eprintln!("PostgreSQL leg off: set KAMPUNG_TEST_PG_URL");
-        return;
-    };
+    let Some(db) = Db::new(pg) else { return };
     let s = Server::start(&db);
     let password = first_admin_password(&s.printed());
     let device = Uuid::now_v7();

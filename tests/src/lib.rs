@@ -17,9 +17,8 @@ use serde_json::{Value, json};
 use sync_protocol::DeviceId;
 use uuid::Uuid;
 
-/// The variable that turns the PostgreSQL leg on: a URL to an existing database on the
-/// server to create test databases on.
-pub const PG_ENV: &str = "KAMPUNG_TEST_PG_URL";
+mod shared;
+pub use shared::{PG_ENV, pg_admin_url};
 
 /// The token secret every test server shares, so that two instances accept each other's
 /// tokens.
@@ -35,14 +34,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL when the leg is turned on; `None` (and a note) when it is not.
+    /// PostgreSQL when the leg is turned on; `None` (and a note) when it is not; a failed
+    /// test in CI when it is not ([`pg_admin_url`]).
     pub fn postgres() -> Option<Backend> {
-        if std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
-            Some(Backend::Postgres)
-        } else {
-            eprintln!("PostgreSQL leg off: set {PG_ENV} to run this test on PostgreSQL");
-            None
-        }
+        pg_admin_url().map(|_| Backend::Postgres)
     }
 }
 
