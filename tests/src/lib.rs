@@ -18,7 +18,7 @@ use sync_protocol::DeviceId;
 use uuid::Uuid;
 
 mod shared;
-pub use shared::{PG_ENV, pg_admin_url};
+pub use shared::{PG_ENV, WAIT, pg_admin_url, pg_lock_waiters, wait_until};
 
 /// The token secret every test server shares, so that two instances accept each other's
 /// tokens.
@@ -219,6 +219,16 @@ impl TestServer {
             agent,
             keys: Keys::from_secret(SECRET.as_bytes()),
         }
+    }
+
+    /// `write_lock_waiters` from `/healthz`: write transactions of this process waiting for
+    /// SQLite's write lock.
+    pub fn write_lock_waiters(&self) -> i64 {
+        let (status, body) = self.get("/healthz", None);
+        assert_eq!(status, 200, "{body}");
+        body["write_lock_waiters"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no write_lock_waiters in /healthz: {body}"))
     }
 
     /// Stops the instance and waits until its database connections are closed.
