@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use sync_protocol::DeviceId;
 use uuid::Uuid;
 
+pub mod doc_blocks;
 mod shared;
 pub use shared::{PG_ENV, WAIT, pg_admin_url, pg_lock_waiters, wait_until};
 
@@ -295,6 +296,34 @@ impl TestServer {
         }
     }
 
+    /// Creates a user directly in the database with the given display name and password
+    /// (officers and agency admins in [`AGENCY`]); returns its id.
+    pub fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password: &str,
+    ) -> String {
+        let mut conn = db::connect(&self.db_url).unwrap();
+        if !db::users::agency_exists(&mut conn, AGENCY).unwrap() {
+            db::users::insert_agency(&mut conn, AGENCY, "Dinas Sosial", "opd").unwrap();
+        }
+        let agency = (role != Role::RegencyAdmin).then(|| AGENCY.to_owned());
+        accounts::create_user(
+            &mut conn,
+            NewUserRequest {
+                username: username.into(),
+                display_name: display_name.into(),
+                role,
+                agency_id: agency,
+                password: password.into(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("cannot create user {username}: {e}"))
+        .id
+    }
+
     /// Signs in over HTTP: (status, body).
     pub fn login(&self, username: &str, password: &str, device: DeviceId) -> (u16, Value) {
         self.post(
@@ -350,6 +379,51 @@ impl TestServer {
             req = req.header(*k, *v);
         }
         read(req.send(&body[..]).unwrap())
+    }
+}
+
+/// A whole answer, for checks of more than the body.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// The `content-type` header, if any.
+    pub content_type: Option<String>,
+    /// The body as JSON, or as a JSON string when it is not JSON.
+    pub body: Value,
+}
+
+impl TestServer {
+    /// Any request as it is given: method, path with query, headers and body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let resp = match body {
+            Some(b) => self.agent.run(req.body(b).unwrap()),
+            None => self.agent.run(req.body(()).unwrap()),
+        }
+        .unwrap();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (status, body) = read(resp);
+        Reply {
+            status,
+            content_type,
+            body,
+        }
     }
 }
 

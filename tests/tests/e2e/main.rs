@@ -5,5 +5,6 @@
 mod accounts;
 mod bad_input;
 mod cursor;
+mod docs;
 mod merge;
 mod retries;
