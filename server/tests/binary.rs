@@ -11,11 +11,15 @@ use kampung_sync::db::{self, provision};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+#[path = "../../tests/src/shared.rs"]
+mod shared;
+use shared::{pg_admin_url, pg_lock_waiters, wait_until};
+
 const SECRET: &str = "binary-test-secret-binary-test-secret-0123";
 const BIN: &str = env!("CARGO_BIN_EXE_kampung-sync");
 
-/// A database for one test: a SQLite file, or a PostgreSQL database when
-/// `KAMPUNG_TEST_PG_URL` is set and `pg` is asked for.
+/// A database for one test: a SQLite file, or, when `pg` is asked for, a PostgreSQL database
+/// if the PostgreSQL leg is on ([`pg_admin_url`]).
 struct Db {
     url: String,
     dir: std::path::PathBuf,
@@ -34,9 +38,7 @@ impl Db {
                 pg: None,
             });
         }
-        let admin = std::env::var("KAMPUNG_TEST_PG_URL")
-            .ok()
-            .filter(|v| !v.is_empty())?;
+        let admin = pg_admin_url()?;
         let name = format!("kampung_bin_{tag}");
         let url = provision::create_database(&admin, &name).unwrap();
         Some(Db {
@@ -102,10 +104,46 @@ impl Server {
         }
     }
 
-    /// Everything printed to standard output so far.
-    fn printed(&self) -> Vec<String> {
-        std::thread::sleep(Duration::from_millis(200));
-        self.stdout.try_iter().collect()
+    /// The first administrator's one-time password, once the server has printed it.
+    fn admin_password(&self) -> String {
+        let mut lines = Vec::new();
+        let deadline = std::time::Instant::now() + shared::WAIT;
+        while let Ok(line) = self
+            .stdout
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            if let Some(p) = line.trim().strip_prefix("password:") {
+                return p.trim().to_owned();
+            }
+            lines.push(line);
+        }
+        panic!("no one-time password printed: {lines:?}");
+    }
+
+    /// Stops the server and returns everything it printed to standard output: all of it,
+    /// since the pipe has closed.
+    fn stop_and_read_stdout(mut self) -> Vec<String> {
+        self.child.kill().unwrap();
+        let _ = self.child.wait();
+        let mut lines = Vec::new();
+        loop {
+            match self.stdout.recv_timeout(shared::WAIT) {
+                Ok(line) => lines.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return lines,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("standard output still open after the server died")
+                }
+            }
+        }
+    }
+
+    /// `write_lock_waiters` from `/healthz`.
+    fn write_lock_waiters(&self) -> i64 {
+        let (status, body) = get(&self.base, "/healthz");
+        assert_eq!(status, 200, "{body}");
+        body["write_lock_waiters"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no write_lock_waiters in /healthz: {body}"))
     }
 
     fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
@@ -125,14 +163,25 @@ impl Drop for Server {
     }
 }
 
-/// (status, body); status 0 when the connection failed.
-fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))
         .build()
-        .into();
-    let mut req = agent.post(format!("{base}{path}"));
+        .into()
+}
+
+fn get(base: &str, path: &str) -> (u16, Value) {
+    let mut resp = agent().get(format!("{base}{path}")).call().unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_json().unwrap_or(Value::Null),
+    )
+}
+
+/// (status, body); status 0 when the connection failed.
+fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = agent().post(format!("{base}{path}"));
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
     }
@@ -143,17 +192,6 @@ fn post(base: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Valu
         }
         Err(_) => (0, Value::Null),
     }
-}
-
-fn first_admin_password(lines: &[String]) -> String {
-    lines
-        .iter()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("password:")
-                .map(|p| p.trim().to_owned())
-        })
-        .unwrap_or_else(|| panic!("no one-time password printed: {lines:?}"))
 }
 
 fn login(s: &Server, user: &str, password: &str, device: Uuid) -> String {
@@ -175,14 +213,17 @@ fn household(seq: u64, id: Uuid, seen: u64, kind: &str, fields: Value) -> Value 
 fn first_start_prints_a_one_time_admin_password_that_signs_in() {
     let db = Db::new(false).unwrap();
     let s = Server::start(&db);
-    let printed = s.printed();
-    let password = first_admin_password(&printed);
+    let password = s.admin_password();
     assert!(password.len() >= 20);
     login(&s, "admin", &password, Uuid::now_v7());
     s.kill();
     // A second start creates nothing and prints no password.
     let s = Server::start(&db);
-    assert!(s.printed().iter().all(|l| !l.contains("password")));
+    let printed = s.stop_and_read_stdout();
+    assert!(
+        printed.iter().all(|l| !l.contains("password")),
+        "{printed:?}"
+    );
 }
 
 #[test]
@@ -309,12 +350,9 @@ fn a_short_token_secret_stops_the_start_before_anything_is_written() {
 /// T7: the server dies inside a push, before its transaction commits. Nothing was applied,
 /// so the retry applies the operation once.
 fn crash_before_commit(pg: bool) {
-    let Some(db) = Db::new(pg) else {
-        eprintln!("PostgreSQL leg off: set KAMPUNG_TEST_PG_URL");
-        return;
-    };
+    let Some(db) = Db::new(pg) else { return };
     let s = Server::start(&db);
-    let password = first_admin_password(&s.printed());
+    let password = s.admin_password();
     let device = Uuid::now_v7();
     let token = login(&s, "admin", &password, device);
     let r = Uuid::now_v7();
@@ -350,7 +388,16 @@ fn crash_before_commit(pg: bool) {
         sc.spawn(|| {
             let _ = done_tx.send(post(&base, "/v1/sync/push", Some(&token), &pending));
         });
-        std::thread::sleep(Duration::from_millis(500));
+        if pg {
+            let mut view = db::connect(&db.url).unwrap();
+            wait_until("the push waits for the row lock", || {
+                pg_lock_waiters(&mut view) >= 1
+            });
+        } else {
+            wait_until("the push waits for the write lock", || {
+                s.write_lock_waiters() >= 1
+            });
+        }
         assert!(
             done_rx.try_recv().is_err(),
             "the push must be waiting on the lock"

@@ -1,12 +1,15 @@
 //! What became of an operation, and the machine-readable codes for refusals.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr};
 
 /// Why an operation was refused. Serialized as a snake_case code that clients may match on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, Display,
+)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RejectCode {
     /// The operation is not valid JSON of the operation shape.
     MalformedOperation,
@@ -39,30 +42,9 @@ pub enum RejectCode {
 }
 
 impl RejectCode {
-    /// The wire code.
+    /// The wire code, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RejectCode::MalformedOperation => "malformed_operation",
-            RejectCode::UnknownCollection => "unknown_collection",
-            RejectCode::UnknownField => "unknown_field",
-            RejectCode::WrongType => "wrong_type",
-            RejectCode::InvalidValue => "invalid_value",
-            RejectCode::MissingField => "missing_field",
-            RejectCode::IncompleteGroup => "incomplete_group",
-            RejectCode::EmptyPatch => "empty_patch",
-            RejectCode::UnexpectedFields => "unexpected_fields",
-            RejectCode::Immutable => "immutable",
-            RejectCode::RecordNotFound => "record_not_found",
-            RejectCode::CollectionMismatch => "collection_mismatch",
-            RejectCode::ForeignClockEntry => "foreign_clock_entry",
-            RejectCode::DeviceEntryAhead => "device_entry_ahead",
-        }
-    }
-}
-
-impl fmt::Display for RejectCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -100,8 +82,12 @@ pub enum Outcome {
 }
 
 /// The status of one operation in a push response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString,
+)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     /// Written without conflict.
     Applied,
@@ -119,29 +105,78 @@ pub enum Status {
 }
 
 impl Status {
-    /// The wire name.
+    /// The wire name, as serde writes it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Applied => "applied",
-            Status::Conflict => "conflict",
-            Status::Rejected => "rejected",
-            Status::Duplicate => "duplicate",
-            Status::SeqReuse => "seq_reuse",
-            Status::Gap => "gap",
-        }
+        self.into()
     }
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::Applied,
-            Status::Conflict,
-            Status::Rejected,
-            Status::Duplicate,
-            Status::SeqReuse,
-            Status::Gap,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        s.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    /// The codes clients match on, as docs/sync-protocol.md (sections 5.3 and 5.4) lists
+    /// them: the derived names must stay these, and equal to what serde sends.
+    #[test]
+    fn wire_names_are_the_documented_ones_for_strum_and_serde_alike() {
+        let codes: Vec<&str> = RejectCode::iter().map(RejectCode::as_str).collect();
+        assert_eq!(
+            codes,
+            [
+                "malformed_operation",
+                "unknown_collection",
+                "unknown_field",
+                "wrong_type",
+                "invalid_value",
+                "missing_field",
+                "incomplete_group",
+                "empty_patch",
+                "unexpected_fields",
+                "immutable",
+                "record_not_found",
+                "collection_mismatch",
+                "foreign_clock_entry",
+                "device_entry_ahead",
+            ]
+        );
+        for code in RejectCode::iter() {
+            assert_eq!(serde_json::to_value(code).ok(), Some(json!(code.as_str())));
+            assert_eq!(code.to_string(), code.as_str());
+        }
+
+        let statuses: Vec<&str> = Status::iter().map(Status::as_str).collect();
+        assert_eq!(
+            statuses,
+            [
+                "applied",
+                "conflict",
+                "rejected",
+                "duplicate",
+                "seq_reuse",
+                "gap"
+            ]
+        );
+        for status in Status::iter() {
+            assert_eq!(
+                serde_json::to_value(status).ok(),
+                Some(json!(status.as_str()))
+            );
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+            assert_eq!(
+                serde_json::from_value::<Status>(Value::from(status.as_str())).ok(),
+                Some(status)
+            );
+        }
+        for not_a_status in ["", "Applied", "seqReuse", "seq-reuse", "applied "] {
+            assert_eq!(Status::parse(not_a_status), None, "{not_a_status:?}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! together so a merge never builds a combination nobody wrote (an address from one officer
 //! and an RT from another).
 
+use chrono::{DateTime, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -441,9 +442,7 @@ fn check_value(d: &FieldDef, v: &Value) -> Result<(), Rejection> {
         },
         FieldType::Date => match v.as_str() {
             None => wrong("a date string"),
-            Some(s) if !is_date(s) || s.len() != 10 => {
-                invalid("must be a date like 2026-11-28".into())
-            }
+            Some(s) if !is_date(s) => invalid("must be a date like 2026-11-28".into()),
             Some(_) => Ok(()),
         },
         FieldType::DateTime => match v.as_str() {
@@ -483,68 +482,30 @@ fn check_value(d: &FieldDef, v: &Value) -> Result<(), Rejection> {
     }
 }
 
-fn digits(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
+/// `YYYY-MM-DD`, exactly ten ASCII characters, naming a day of the calendar. The shape is
+/// checked here because chrono's `%Y` and `%m` also take signs and shorter numbers.
 fn is_date(s: &str) -> bool {
-    let (Some(y), Some(m), Some(d)) = (s.get(0..4), s.get(5..7), s.get(8..10)) else {
-        return false;
-    };
-    if s.as_bytes().get(4) != Some(&b'-') || s.as_bytes().get(7) != Some(&b'-') {
-        return false;
-    }
-    let (Some(y), Some(m), Some(d)) = (digits(y), digits(m), digits(d)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
-fn is_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
-        return false;
-    }
-    matches!(
-        (digits(&s[0..2]), digits(&s[3..5]), digits(&s[6..8])),
-        (Some(h), Some(m), Some(sec)) if h < 24 && m < 60 && sec < 61
-    )
-}
-
+/// RFC 3339 `date-time` as the RFC's grammar has it (section 5.6): chrono's parser checks the
+/// calendar, the clock and the offset range, and is looser in three ways that are refused
+/// here first: a space in place of `T`, more than nine fraction digits, and a Unicode minus
+/// sign in the offset.
 fn is_datetime(s: &str) -> bool {
-    if s.len() < 20 || !s.is_char_boundary(10) || !is_date(&s[..10]) {
+    if !s.is_ascii() || !matches!(s.as_bytes().get(10), Some(b'T' | b't')) {
         return false;
     }
-    if !matches!(s.as_bytes()[10], b'T' | b't') || !s.is_char_boundary(19) || !is_time(&s[11..19]) {
-        return false;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 || n > 9 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    match rest {
-        "Z" | "z" => true,
-        off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) => {
-            off.as_bytes()[3] == b':'
-                && matches!((digits(&off[1..3]), digits(&off[4..6])), (Some(h), Some(m)) if h < 24 && m < 60)
-        }
-        _ => false,
-    }
+    let fraction_digits = s
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map_or(0, |f| f.bytes().take_while(u8::is_ascii_digit).count());
+    fraction_digits <= 9 && DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 #[cfg(test)]
@@ -561,6 +522,72 @@ mod tests {
         assert!(!is_datetime("2026-11-28 09:30:00"));
         assert!(!is_datetime("2026-11-28T25:30:00Z"));
         assert!(!is_datetime("2026-11-28T09:30:00+0700"));
+
+        // The calendar: leap years by the Gregorian rule, month lengths.
+        for ok in ["2000-02-29", "2026-12-31", "2026-04-30", "0001-01-01"] {
+            assert!(is_date(ok), "{ok} is a date");
+        }
+        for bad in [
+            "1900-02-29",
+            "2026-04-31",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-01-32",
+            // The shape: exactly YYYY-MM-DD in ASCII digits, nothing around it.
+            "2026-1-05",
+            "2026-01-5",
+            "+2026-01-05",
+            "02026-01-05",
+            "2026/01/05",
+            "2026-01-05 ",
+            "2026-01-05T00:00:00Z",
+            "\u{ff12}026-01-05",
+            "",
+        ] {
+            assert!(!is_date(bad), "{bad:?} is not a date");
+        }
+    }
+
+    /// Section 3.2 of docs/sync-protocol.md: RFC 3339 with seconds, a fraction of 1 to 9
+    /// digits, `Z` or `±HH:MM`; `T` and `Z` may be lowercase, and a leap second is accepted.
+    #[test]
+    fn date_times_follow_the_strict_rfc_3339_rules_of_the_docs() {
+        for ok in [
+            "2026-03-16T09:35:00+07:00",
+            "2026-03-16T02:35:00Z",
+            "2026-03-16t02:35:00z",
+            "2026-03-16T02:35:00.5Z",
+            "2026-03-16T02:35:00.123456789Z",
+            "2026-03-16T09:35:00-05:30",
+            "2026-03-16T09:35:00+23:59",
+            "2026-03-16T09:35:00-00:00",
+            "2016-12-31T23:59:60Z",
+            "2024-02-29T00:00:00Z",
+        ] {
+            assert!(is_datetime(ok), "{ok} is a date-time");
+        }
+        for bad in [
+            "2023-02-29T09:35:00Z",
+            "2026-03-16 09:35:00Z",
+            "2026-03-16T09:35:00",
+            "2026-03-16T09:35Z",
+            "2026-03-16T9:35:00Z",
+            "2026-03-16T09:35:00.Z",
+            "2026-03-16T09:35:00.1234567890Z",
+            "2026-03-16T24:00:00Z",
+            "2026-03-16T09:60:00Z",
+            "2026-03-16T09:35:61Z",
+            "2026-03-16T09:35:00+07",
+            "2026-03-16T09:35:00+24:00",
+            "2026-03-16T09:35:00+07:60",
+            "2026-03-16T09:35:00\u{2212}07:00",
+            "2026-03-16T09:35:00UTC",
+            "2026-03-16T09:35:00Z ",
+            "2026-03-16T09:35:00+07:00:00",
+            "2026-3-16T09:35:00Z",
+        ] {
+            assert!(!is_datetime(bad), "{bad:?} is not a date-time");
+        }
     }
 
     #[test]

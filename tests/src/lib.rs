@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 use sync_protocol::DeviceId;
 use uuid::Uuid;
 
-/// The variable that turns the PostgreSQL leg on: a URL to an existing database on the
-/// server to create test databases on.
-pub const PG_ENV: &str = "KAMPUNG_TEST_PG_URL";
+pub mod doc_blocks;
+mod shared;
+pub use shared::{PG_ENV, WAIT, pg_admin_url, pg_lock_waiters, wait_until};
 
 /// The token secret every test server shares, so that two instances accept each other's
 /// tokens.
@@ -37,14 +37,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// PostgreSQL when the leg is turned on; `None` (and a note) when it is not.
+    /// PostgreSQL when the leg is turned on; `None` (and a note) when it is not; a failed
+    /// test in CI when it is not ([`pg_admin_url`]).
     pub fn postgres() -> Option<Backend> {
-        if std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty()) {
-            Some(Backend::Postgres)
-        } else {
-            eprintln!("PostgreSQL leg off: set {PG_ENV} to run this test on PostgreSQL");
-            None
-        }
+        pg_admin_url().map(|_| Backend::Postgres)
     }
 }
 
@@ -228,6 +224,16 @@ impl TestServer {
         }
     }
 
+    /// `write_lock_waiters` from `/healthz`: write transactions of this process waiting for
+    /// SQLite's write lock.
+    pub fn write_lock_waiters(&self) -> i64 {
+        let (status, body) = self.get("/healthz", None);
+        assert_eq!(status, 200, "{body}");
+        body["write_lock_waiters"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no write_lock_waiters in /healthz: {body}"))
+    }
+
     /// Stops the instance and waits until its database connections are closed.
     pub fn stop(mut self) {
         self.shutdown();
@@ -293,6 +299,34 @@ impl TestServer {
         }
     }
 
+    /// Creates a user directly in the database with the given display name and password
+    /// (officers and agency admins in [`AGENCY`]); returns its id.
+    pub fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password: &str,
+    ) -> String {
+        let mut conn = db::connect(&self.db_url).unwrap();
+        if !db::users::agency_exists(&mut conn, AGENCY).unwrap() {
+            db::users::insert_agency(&mut conn, AGENCY, "Dinas Sosial", "opd").unwrap();
+        }
+        let agency = (role != Role::RegencyAdmin).then(|| AGENCY.to_owned());
+        accounts::create_user(
+            &mut conn,
+            NewUserRequest {
+                username: username.into(),
+                display_name: display_name.into(),
+                role,
+                agency_id: agency,
+                password: password.into(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("cannot create user {username}: {e}"))
+        .id
+    }
+
     /// Signs in over HTTP: (status, body).
     pub fn login(&self, username: &str, password: &str, device: DeviceId) -> (u16, Value) {
         self.post(
@@ -348,6 +382,51 @@ impl TestServer {
             req = req.header(*k, *v);
         }
         read(req.send(&body[..]).unwrap())
+    }
+}
+
+/// A whole answer, for checks of more than the body.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// The `content-type` header, if any.
+    pub content_type: Option<String>,
+    /// The body as JSON, or as a JSON string when it is not JSON.
+    pub body: Value,
+}
+
+impl TestServer {
+    /// Any request as it is given: method, path with query, headers and body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let resp = match body {
+            Some(b) => self.agent.run(req.body(b).unwrap()),
+            None => self.agent.run(req.body(()).unwrap()),
+        }
+        .unwrap();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (status, body) = read(resp);
+        Reply {
+            status,
+            content_type,
+            body,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod tokens;
 pub mod users;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use diesel::Connection;
@@ -320,7 +321,39 @@ pub fn write_tx<T, E>(
 where
     E: From<DbError>,
 {
-    run_tx(conn, "BEGIN IMMEDIATE", "BEGIN", f)
+    run_tx(
+        conn,
+        "BEGIN IMMEDIATE",
+        "BEGIN",
+        Some(&WRITE_LOCK_WAITERS),
+        f,
+    )
+}
+
+/// Write transactions of this process waiting to begin. On SQLite `BEGIN IMMEDIATE` waits
+/// (up to `busy_timeout`) while another connection holds the write lock; nothing else shows
+/// that wait, so operators and tests read it here. On PostgreSQL `BEGIN` never waits: 0.
+static WRITE_LOCK_WAITERS: AtomicI64 = AtomicI64::new(0);
+
+/// How many write transactions of this process are waiting for `BEGIN` to return now.
+pub fn write_lock_waiters() -> i64 {
+    WRITE_LOCK_WAITERS.load(Ordering::SeqCst)
+}
+
+/// Counts one waiter while alive, so that an error or a panic in `BEGIN` still uncounts it.
+struct Waiting<'a>(&'a AtomicI64);
+
+impl<'a> Waiting<'a> {
+    fn enter(counter: &'a AtomicI64) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Runs `f` in a read transaction that sees one snapshot: REPEATABLE READ, READ ONLY on
@@ -337,25 +370,33 @@ where
         conn,
         "BEGIN DEFERRED",
         "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        None,
         f,
     )
 }
 
 /// Begins with the backend's statement, runs `f`, commits on success, rolls back on error.
-/// Nested `transaction` calls inside `f` become savepoints.
+/// Nested `transaction` calls inside `f` become savepoints. `waiters` counts the time spent
+/// in the `BEGIN`.
 fn run_tx<T, E>(
     conn: &mut AnyConnection,
     sqlite_begin: &str,
     postgres_begin: &str,
+    waiters: Option<&AtomicI64>,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
     E: From<DbError>,
 {
-    let begun = match conn {
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, sqlite_begin),
-        AnyConnection::Postgresql(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, postgres_begin)
+    let begun = {
+        let _waiting = waiters.map(Waiting::enter);
+        match conn {
+            AnyConnection::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, sqlite_begin)
+            }
+            AnyConnection::Postgresql(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, postgres_begin)
+            }
         }
     };
     begun.map_err(|e| E::from(DbError::from(e)))?;

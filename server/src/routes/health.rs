@@ -20,6 +20,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             "database": "reachable",
             "backend": backend,
             "pull_horizon_lag": lag,
+            "write_lock_waiters": db::write_lock_waiters(),
         })),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");

@@ -218,7 +218,12 @@ fn t16_postgres_xid_98_99_100_variant_delivers_both_rows() {
         vec![ra.to_string()],
         "only A is below the horizon"
     );
-    std::thread::sleep(Duration::from_millis(200));
+    // B is committed, so only the open 99 can keep it back: the lag shows it waiting.
+    let (_, health) = s.get("/healthz", None);
+    assert!(
+        health["pull_horizon_lag"].as_i64().unwrap() >= 1,
+        "B is committed and held back: {health}"
+    );
     assert!(d.pull_once(&s).is_empty(), "B waits while 99 is open");
     t99.batch_execute("ROLLBACK;").unwrap();
     let after = pull_until(&mut d, &s, 1);

@@ -5,6 +5,7 @@
 mod accounts;
 mod bad_input;
 mod cursor;
+mod docs;
 mod merge;
 mod retries;
 mod storage_migration;

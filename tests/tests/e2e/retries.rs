@@ -77,7 +77,7 @@ fn t7_a_retry_racing_on_a_second_instance_is_applied_once(b: Backend) {
     let (a, c) = std::thread::scope(|sc| {
         let h1 = sc.spawn(|| d.push(&s1, batch.clone()));
         let h2 = sc.spawn(|| d.push(&s2, batch.clone()));
-        assert_both_wait_for_the_lock(&db, [&h1, &h2]);
+        assert_both_wait_for_the_lock(&db, &s1, [&h1, &h2]);
         release(&mut lock);
         (h1.join().unwrap(), h2.join().unwrap())
     });
