@@ -273,11 +273,7 @@ impl TestServer {
         if let Some(u) = db::users::by_username(&mut conn, username).unwrap() {
             return u.id;
         }
-        let agency_id: AgencyId = AGENCY.parse().unwrap();
-        if !db::agencies::exists(&mut conn, agency_id).unwrap() {
-            let _ = db::agencies::insert(&mut conn, agency_id, "Dinas Sosial", "opd");
-        }
-        let agency = (role != Role::RegencyAdmin).then_some(agency_id);
+        let agency = agency_for(&mut conn, role);
         let created = accounts::create_user(
             &mut conn,
             NewUserRequest {
@@ -309,10 +305,7 @@ impl TestServer {
         password: &str,
     ) -> String {
         let mut conn = db::connect(&self.db_url).unwrap();
-        if !db::users::agency_exists(&mut conn, AGENCY).unwrap() {
-            db::users::insert_agency(&mut conn, AGENCY, "Dinas Sosial", "opd").unwrap();
-        }
-        let agency = (role != Role::RegencyAdmin).then(|| AGENCY.to_owned());
+        let agency = agency_for(&mut conn, role);
         accounts::create_user(
             &mut conn,
             NewUserRequest {
@@ -325,6 +318,7 @@ impl TestServer {
         )
         .unwrap_or_else(|e| panic!("cannot create user {username}: {e}"))
         .id
+        .to_string()
     }
 
     /// Signs in over HTTP: (status, body).
@@ -660,4 +654,17 @@ macro_rules! on_both_backends {
             $( #[test] fn $name() { if let Some(b) = $crate::Backend::postgres() { super::$name(b) } } )*
         }
     };
+}
+
+/// The agency a new user of `role` belongs to: [`AGENCY`] (created if needed) for officers
+/// and agency admins, none for regency admins.
+fn agency_for(conn: &mut AnyConnection, role: Role) -> Option<AgencyId> {
+    if role == Role::RegencyAdmin {
+        return None;
+    }
+    let agency: AgencyId = AGENCY.parse().unwrap();
+    if !db::agencies::exists(conn, agency).unwrap() {
+        db::agencies::insert(conn, agency, "Dinas Sosial", "opd").unwrap();
+    }
+    Some(agency)
 }

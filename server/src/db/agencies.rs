@@ -19,7 +19,7 @@ pub struct AgencyRow {
     pub created_at: i64,
 }
 
-/// Inserts an agency unless the name is taken; returns whether it was inserted.
+/// Inserts an agency unless the name (or the id) is taken; returns whether it was inserted.
 pub fn insert(conn: &mut AnyConnection, id: AgencyId, name: &str, kind: &str) -> DbResult<bool> {
     let row = (
         agencies::id.eq(id.to_string()),
@@ -29,8 +29,7 @@ pub fn insert(conn: &mut AnyConnection, id: AgencyId, name: &str, kind: &str) ->
     );
     let n = per_backend!(conn, c => diesel::insert_into(agencies::table)
         .values(row)
-        .on_conflict(agencies::name)
-        .do_nothing()
+        .on_conflict_do_nothing()
         .execute(c))?;
     Ok(n == 1)
 }

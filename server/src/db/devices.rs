@@ -7,6 +7,23 @@ use super::schema::{devices, users};
 use super::{AnyConnection, DbResult, now_ms, per_backend, to_u64};
 use crate::ids::{AgencyId, UserId};
 
+/// Whose a device is, and whether it was revoked.
+#[derive(Clone, Debug, Queryable)]
+pub struct DeviceOwner {
+    /// The user the device is registered to (as stored).
+    pub user_id: String,
+    /// Whether the device was revoked.
+    pub revoked: bool,
+}
+
+#[derive(Queryable)]
+struct LockedRow {
+    user_id: String,
+    owner_active: bool,
+    last_seq: i64,
+    revoked: bool,
+}
+
 /// A device row and its owner's, locked for the rest of the transaction.
 #[derive(Clone, Debug)]
 pub struct LockedDevice {
@@ -34,7 +51,7 @@ pub fn register(
     conn: &mut AnyConnection,
     device: DeviceId,
     user_id: UserId,
-) -> DbResult<(String, bool)> {
+) -> DbResult<DeviceOwner> {
     let id = device.to_string();
     let user_id = user_id.to_string();
     per_backend!(conn, c => diesel::insert_into(devices::table)
@@ -70,17 +87,17 @@ pub fn lock_with_owner(
             devices::last_seq,
             devices::revoked,
         ));
-    let row: Option<(String, bool, i64, bool)> = match conn {
+    let row: Option<LockedRow> = match conn {
         AnyConnection::Postgresql(c) => query.for_update().first(c).optional()?,
         // BEGIN IMMEDIATE already holds the database's write lock.
         AnyConnection::Sqlite(c) => query.first(c).optional()?,
     };
-    row.map(|(user_id, owner_active, last, revoked)| {
+    row.map(|r| {
         Ok(LockedDevice {
-            user_id,
-            owner_active,
-            last_seq: to_u64(last)?,
-            revoked,
+            user_id: r.user_id,
+            owner_active: r.owner_active,
+            last_seq: to_u64(r.last_seq)?,
+            revoked: r.revoked,
         })
     })
     .transpose()
@@ -133,7 +150,7 @@ pub fn seq_reuse_count(conn: &mut AnyConnection, device: DeviceId) -> DbResult<i
 }
 
 /// A device's owner and revocation flag, if the device is known.
-pub fn find(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<(String, bool)>> {
+pub fn find(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<DeviceOwner>> {
     Ok(devices::table
         .find(device.to_string())
         .select((devices::user_id, devices::revoked))

@@ -6,7 +6,7 @@ use super::schema::login_attempts;
 use super::{AnyConnection, DbResult, per_backend};
 
 /// A counter: failures in the current window, when the window started, locked until.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Queryable)]
 pub struct Attempts {
     /// Failures counted.
     pub failures: i64,
@@ -18,7 +18,7 @@ pub struct Attempts {
 
 /// The counter for `key`, zero if none.
 pub fn get(conn: &mut AnyConnection, key: &str) -> DbResult<Attempts> {
-    let row: Option<(i64, i64, i64)> = login_attempts::table
+    let row: Option<Attempts> = login_attempts::table
         .find(key)
         .select((
             login_attempts::failures,
@@ -27,14 +27,7 @@ pub fn get(conn: &mut AnyConnection, key: &str) -> DbResult<Attempts> {
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map_or_else(
-        Attempts::default,
-        |(failures, window_start, locked_until)| Attempts {
-            failures,
-            window_start,
-            locked_until,
-        },
-    ))
+    Ok(row.unwrap_or_default())
 }
 
 /// Stores the counter for `key`.

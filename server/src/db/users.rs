@@ -45,7 +45,8 @@ pub struct NewUser<'a> {
     pub agency_id: Option<AgencyId>,
 }
 
-/// Inserts a user unless the user name is taken; returns whether it was inserted.
+/// Inserts a user unless the user name (or the id) is taken; returns whether it was
+/// inserted.
 pub fn insert(conn: &mut AnyConnection, u: &NewUser<'_>) -> DbResult<bool> {
     let now = now_ms();
     let row = (
@@ -61,8 +62,7 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser<'_>) -> DbResult<bool> {
     );
     let n = per_backend!(conn, c => diesel::insert_into(users::table)
         .values(row)
-        .on_conflict(users::username)
-        .do_nothing()
+        .on_conflict_do_nothing()
         .execute(c))?;
     Ok(n == 1)
 }

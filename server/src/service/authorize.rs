@@ -54,10 +54,10 @@ pub fn authorize(conn: &mut AnyConnection, caller: &Caller) -> Result<Principal,
     }
     match devices::find(conn, caller.device)? {
         None => return Err(ApiError::device_not_registered()),
-        Some((owner, _)) if owner != user.id => {
+        Some(d) if d.user_id != user.id => {
             return Err(ApiError::device_registered_to_another_user(caller.device));
         }
-        Some((_, true)) => return Err(ApiError::device_revoked(caller.device)),
+        Some(d) if d.revoked => return Err(ApiError::device_revoked(caller.device)),
         Some(_) => {}
     }
     let view = crate::api::accounts::UserView::try_from(user)?;

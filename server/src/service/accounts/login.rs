@@ -62,11 +62,11 @@ pub fn login(
     let issued = db::write_tx(conn, |c| {
         throttle.clear_user(c)?;
         let known = devices::find(c, req.device_id)?.is_some();
-        let (owner, is_revoked) = devices::register(c, req.device_id, view.id)?;
-        if owner != view.id.to_string() {
+        let registered = devices::register(c, req.device_id, view.id)?;
+        if registered.user_id != view.id.to_string() {
             return Err(ApiError::device_registered_to_another_user(req.device_id));
         }
-        if is_revoked {
+        if registered.revoked {
             return Err(ApiError::device_revoked(req.device_id));
         }
         let family = Uuid::now_v7().to_string();
