@@ -430,3 +430,50 @@ fn t7_sqlite_crash_before_commit_applies_nothing_and_the_retry_applies_once() {
 fn t7_postgres_crash_before_commit_applies_nothing_and_the_retry_applies_once() {
     crash_before_commit(true);
 }
+
+/// The shell block of the README's "A first session", exactly as written.
+fn readme_first_session() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = &readme[readme
+        .find("## A first session")
+        .expect("the README has a first session")..];
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .find(|b| b.contains("/v1/sync/pull"))
+        .expect("the first session's block")
+        .to_owned()
+}
+
+#[test]
+fn the_readme_first_session_runs_as_written_against_the_real_binary() {
+    let db = Db::new(false).unwrap();
+    let s = Server::start(&db);
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &readme_first_session()])
+        .env("KS", &s.base)
+        .env("ADMIN_PASSWORD", s.admin_password())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the session failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<Value> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let [officer, push, pull] = answers.as_slice() else {
+        panic!("three answers printed: {stdout}");
+    };
+    assert_eq!(officer["role"], "officer");
+    assert_eq!(push["results"][0]["status"], "applied", "{push}");
+    let visit = &pull["changes"][0];
+    assert_eq!(visit["id"], "0195c9d0-1e2f-7a30-b4c5-d6e7f8a9b0c1");
+    assert_eq!(visit["fields"]["pangan_note"], "Beras habis sejak Selasa.");
+}
