@@ -100,7 +100,7 @@ pub struct Context {
     #[serde(default)]
     pub epoch: Option<Epoch>,
     /// The version vector seen.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::null_as_default")]
     pub vv: VersionVector,
 }
 

@@ -15,7 +15,7 @@ pub struct Hlc {
     /// Milliseconds since 1970-01-01T00:00:00Z on the writer's clock.
     pub wall_ms: u64,
     /// Logical counter, bumped when the wall clock has not moved.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::null_as_default")]
     pub counter: u32,
 }
 

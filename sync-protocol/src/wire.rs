@@ -42,13 +42,23 @@ pub struct Operation {
     /// Put, patch or delete.
     pub kind: OpKind,
     /// What the device had seen of the record when the edit was made.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire::null_as_default")]
     pub ctx: Context,
     /// The device's hybrid clock when the edit was made.
     pub hlc: Hlc,
     /// Field values for put and patch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Map<String, Value>>,
+}
+
+/// Reads `null` as the key's default, as if the key were absent: a client whose serialiser
+/// writes every optional key, `null` or not, means nothing else by it.
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 /// The largest integer a JavaScript number holds exactly: the bound on sequence numbers and
