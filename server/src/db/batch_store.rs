@@ -22,6 +22,8 @@ pub struct DbBatchStore<'c> {
     scope_key: String,
     /// Every record the batch locked or read, as the batch has left it so far.
     states: HashMap<RecordId, Option<RecordState>>,
+    /// The records the batch locked: on PostgreSQL, each has a row, a placeholder if new.
+    locked_records: Vec<RecordId>,
     /// The records the batch wrote, with the position of their last write.
     written: HashMap<RecordId, usize>,
     results: Vec<StoredResult>,
@@ -46,6 +48,7 @@ impl<'c> DbBatchStore<'c> {
             locked,
             scope_key,
             states: HashMap::new(),
+            locked_records: Vec::new(),
             written: HashMap::new(),
             results: Vec::new(),
         }))
@@ -92,11 +95,13 @@ impl<'c> DbBatchStore<'c> {
     /// all (a rejected create, operations after a gap): the records it locked that still
     /// have no state. No query when there are none.
     fn drop_unwritten_placeholders(&mut self) -> DbResult<()> {
+        // Only locked ones: a record merely read (for a duplicate's answer) has no
+        // placeholder of this batch, and another batch's must be left alone.
         let unwritten: Vec<RecordId> = self
-            .states
+            .locked_records
             .iter()
-            .filter(|(_, state)| state.is_none())
-            .map(|(id, _)| *id)
+            .filter(|id| self.states.get(*id).is_none_or(Option::is_none))
+            .copied()
             .collect();
         if unwritten.is_empty() {
             return Ok(());
@@ -138,6 +143,7 @@ impl BatchStore for DbBatchStore<'_> {
         for id in ids {
             self.states.insert(*id, states.remove(id));
         }
+        self.locked_records.extend_from_slice(ids);
         Ok(())
     }
 
