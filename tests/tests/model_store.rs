@@ -101,13 +101,7 @@ impl DbServer {
             let mut at = after;
             loop {
                 let page = changes::changed_since(c, &scopes, at, PAGE)?;
-                let states = db::records::load_many(c, &page.ids)?;
-                views.extend(
-                    page.ids
-                        .iter()
-                        .filter_map(|id| states.get(id))
-                        .map(RecordView::from),
-                );
+                views.extend(page.records.iter().map(RecordView::from));
                 at = page.next;
                 if !page.has_more {
                     return Ok::<_, DbError>((views, at));

@@ -2,8 +2,9 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
-use sync_protocol::RecordId;
+use sync_protocol::RecordState;
 
+use super::records::StateRow;
 use super::schema::records;
 use super::{AnyConnection, DbError, DbResult};
 
@@ -16,11 +17,11 @@ pub struct Position {
     pub seq: i64,
 }
 
-/// One page of changed record ids.
+/// One page of changed records.
 #[derive(Debug)]
 pub struct Page {
-    /// Changed records, in change order.
-    pub ids: Vec<RecordId>,
+    /// Changed records in their current state, in change order.
+    pub records: Vec<RecordState>,
     /// Where the next page starts.
     pub next: Position,
     /// Whether more changes are ready now.
@@ -49,6 +50,12 @@ struct PgRow {
     horizon: i64,
     #[diesel(sql_type = Nullable<Text>)]
     id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    collection: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    version: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    state: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     change_xid: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -67,21 +74,23 @@ pub fn changed_since(
         AnyConnection::Sqlite(c) => {
             // One writer, and change_seq is taken inside its write transaction: every
             // number below the highest committed one is committed too.
-            let rows: Vec<(String, i64)> = records::table
+            let rows: Vec<(StateRow, i64)> = records::table
                 .filter(records::version.gt(0))
                 .filter(records::scope_key.eq_any(scopes))
                 .filter(records::change_seq.gt(after.seq))
                 .order(records::change_seq)
                 .limit(limit + 1)
-                .select((records::id, records::change_seq))
+                .select((StateRow::COLUMNS, records::change_seq))
                 .load(c)?;
             let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-            let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
-            let next = rows
-                .last()
-                .map_or(after, |(_, seq)| Position { xid: 0, seq: *seq });
+            let mut next = after;
+            let mut states = Vec::with_capacity(rows.len());
+            for (row, seq) in rows.into_iter().take(usize::try_from(limit).unwrap_or(0)) {
+                next = Position { xid: 0, seq };
+                states.push(row.into_state()?);
+            }
             Ok(Page {
-                ids: parse_ids(rows.iter().map(|(id, _)| id))?,
+                records: states,
                 next,
                 has_more,
             })
@@ -93,9 +102,10 @@ pub fn changed_since(
             // statement, so from one snapshot whatever the isolation level.
             let rows: Vec<PgRow> = diesel::sql_query(format!(
                 "WITH h AS ({HORIZON}) \
-                 SELECT h.horizon, r.id, r.change_xid, r.change_seq FROM h \
+                 SELECT h.horizon, r.id, r.collection, r.version, r.state, r.change_xid, \
+                        r.change_seq FROM h \
                  LEFT JOIN LATERAL ( \
-                     SELECT id, change_xid, change_seq FROM records \
+                     SELECT id, collection, version, state, change_xid, change_seq FROM records \
                      WHERE version > 0 AND scope_key = ANY($1) \
                        AND (change_xid, change_seq) > ($2, $3) \
                        AND change_xid < h.horizon \
@@ -111,11 +121,16 @@ pub fn changed_since(
                 .first()
                 .map(|r| r.horizon)
                 .ok_or_else(|| DbError::Corrupt("the pull query returned no horizon".into()))?;
-            let mut changed: Vec<(String, Position)> = rows
+            let mut changed: Vec<(StateRow, Position)> = rows
                 .into_iter()
                 .filter_map(|r| {
                     Some((
-                        r.id?,
+                        StateRow {
+                            id: r.id?,
+                            collection: r.collection?,
+                            version: r.version?,
+                            state: r.state?,
+                        },
                         Position {
                             xid: r.change_xid?,
                             seq: r.change_seq?,
@@ -136,7 +151,10 @@ pub fn changed_since(
                 })
             };
             Ok(Page {
-                ids: parse_ids(changed.iter().map(|(id, _)| id))?,
+                records: changed
+                    .into_iter()
+                    .map(|(row, _)| row.into_state())
+                    .collect::<DbResult<_>>()?,
                 next,
                 has_more,
             })
@@ -164,12 +182,4 @@ pub fn horizon_lag(conn: &mut AnyConnection) -> DbResult<i64> {
             Ok(lag.lag)
         }
     }
-}
-
-fn parse_ids<'a>(ids: impl Iterator<Item = &'a String>) -> DbResult<Vec<RecordId>> {
-    ids.map(|id| {
-        id.parse()
-            .map_err(|_| DbError::Corrupt(format!("record id `{id}`")))
-    })
-    .collect()
 }

@@ -15,16 +15,30 @@ use super::{AnyConnection, DbError, DbResult, meta, now_ms, per_backend, state_c
 /// parameters at ten columns a row.
 pub(crate) const CHUNK: usize = 1000;
 
+/// A record's row as far as its merge state goes.
 #[derive(Queryable)]
-struct StateRow {
-    id: String,
-    collection: String,
-    version: i64,
-    state: String,
+pub(crate) struct StateRow {
+    pub(crate) id: String,
+    pub(crate) collection: String,
+    pub(crate) version: i64,
+    pub(crate) state: String,
 }
 
 impl StateRow {
-    fn into_state(self) -> DbResult<RecordState> {
+    /// The columns a [`StateRow`] is read from.
+    pub(crate) const COLUMNS: (
+        records::id,
+        records::collection,
+        records::version,
+        records::state,
+    ) = (
+        records::id,
+        records::collection,
+        records::version,
+        records::state,
+    );
+
+    pub(crate) fn into_state(self) -> DbResult<RecordState> {
         let id: RecordId = self
             .id
             .parse()
@@ -55,12 +69,7 @@ pub fn load_many(
         let rows: Vec<StateRow> = records::table
             .filter(records::id.eq_any(keys(chunk)))
             .filter(records::version.gt(0))
-            .select((
-                records::id,
-                records::collection,
-                records::version,
-                records::state,
-            ))
+            .select(StateRow::COLUMNS)
             .load(conn)?;
         for row in rows {
             let state = row.into_state()?;
@@ -111,12 +120,7 @@ pub fn lock_and_load(
             let rows: Vec<StateRow> = records::table
                 .filter(records::id.eq_any(&keys))
                 .order(records::id)
-                .select((
-                    records::id,
-                    records::collection,
-                    records::version,
-                    records::state,
-                ))
+                .select(StateRow::COLUMNS)
                 .for_update()
                 .load(c)?;
             if rows.len() == keys.len() {

@@ -7,7 +7,7 @@ use super::cursor::{format_cursor, parse_cursor};
 use crate::auth::Caller;
 use crate::config::Limits;
 use crate::db::changes::{self, Position};
-use crate::db::{self, AnyConnection, meta, records};
+use crate::db::{self, AnyConnection, meta};
 use crate::error::ApiError;
 use crate::service::authorize::authorize;
 
@@ -33,13 +33,7 @@ pub fn pull(
         };
         let scopes = vec![REGENCY_SCOPE.to_owned()];
         let page = changes::changed_since(c, &scopes, after, limit)?;
-        let states = records::load_many(c, &page.ids)?;
-        let changes = page
-            .ids
-            .iter()
-            .filter_map(|id| states.get(id))
-            .map(RecordView::from)
-            .collect();
+        let changes = page.records.iter().map(RecordView::from).collect();
         Ok(PullResponse {
             epoch,
             changes,
