@@ -101,7 +101,11 @@ impl DbServer {
             let mut at = after;
             loop {
                 let page = changes::changed_since(c, &scopes, at, PAGE)?;
-                views.extend(page.records.iter().map(RecordView::from));
+                views.extend(
+                    page.records
+                        .iter()
+                        .map(|raw| serde_json::from_str::<RecordView>(raw.get()).unwrap()),
+                );
                 at = page.next;
                 if !page.has_more {
                     return Ok::<_, DbError>((views, at));

@@ -24,4 +24,5 @@ FROM records r,
      json_each(r.state::json -> 'regs') reg,
      json_array_elements(reg.value) s;
 
+ALTER TABLE records DROP COLUMN view;
 ALTER TABLE records DROP COLUMN state;

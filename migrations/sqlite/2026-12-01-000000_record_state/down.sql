@@ -22,4 +22,5 @@ SELECT r.id, reg.key,
        s.value -> '$[8]'
 FROM records r, json_each(r.state, '$.regs') reg, json_each(reg.value) s;
 
+ALTER TABLE records DROP COLUMN view;
 ALTER TABLE records DROP COLUMN state;

@@ -2,6 +2,10 @@
 -- row per register value into the record's own row, as the versioned JSON of
 -- server/src/db/state_codec.rs. The winners' `fields` copy goes too: nothing read it.
 ALTER TABLE records ADD COLUMN state TEXT NOT NULL DEFAULT '{"v":1,"regs":{}}';
+-- The record as pulls send it (a RecordView's JSON), written with the state, so a pull
+-- copies text instead of decoding the state and building the view again. NULL until the
+-- record is next written (records migrated here): the server then builds it from the state.
+ALTER TABLE records ADD COLUMN view TEXT;
 
 UPDATE records SET state = (
     SELECT json_object('v', 1, 'regs', json_group_object(register, json(sibs)))

@@ -2,10 +2,12 @@
 //! never reach a client). Views are built from rows; a row that cannot be read back as a
 //! view is corrupt data, answered `internal_error`.
 //!
-//! The sync endpoints' types are the protocol's own, in `sync_protocol::wire`.
+//! The sync endpoints' types are the protocol's own, in `sync_protocol::wire`, except the
+//! pull page the server writes ([`sync::PullPage`]).
 
 pub mod accounts;
 pub mod admin;
+pub mod sync;
 
 use std::str::FromStr;
 

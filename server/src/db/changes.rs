@@ -1,10 +1,11 @@
 //! The pull cursor: which records changed after a position, without ever skipping one.
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
-use sync_protocol::RecordState;
+use serde_json::value::RawValue;
 
-use super::records::StateRow;
+use super::records::ViewRow;
 use super::schema::records;
 use super::{AnyConnection, DbError, DbResult};
 
@@ -20,13 +21,16 @@ pub struct Position {
 /// One page of changed records.
 #[derive(Debug)]
 pub struct Page {
-    /// Changed records in their current state, in change order.
-    pub records: Vec<RecordState>,
+    /// Changed records as pulls send them (`RecordView` JSON), in change order.
+    pub records: Vec<Box<RawValue>>,
     /// Where the next page starts.
     pub next: Position,
     /// Whether more changes are ready now.
     pub has_more: bool,
 }
+
+/// The state is read only for a record without a stored view (written before views were).
+const STATE_IF_NO_VIEW: &str = "CASE WHEN view IS NULL THEN state END";
 
 /// The pull horizon on PostgreSQL: the oldest transaction of this snapshot that may still
 /// commit rows here. It is the snapshot's xmin, except that transactions positively seen
@@ -56,6 +60,8 @@ struct PgRow {
     version: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     state: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    view: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     change_xid: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -74,20 +80,29 @@ pub fn changed_since(
         AnyConnection::Sqlite(c) => {
             // One writer, and change_seq is taken inside its write transaction: every
             // number below the highest committed one is committed too.
-            let rows: Vec<(StateRow, i64)> = records::table
+            let rows: Vec<(ViewRow, i64)> = records::table
                 .filter(records::version.gt(0))
                 .filter(records::scope_key.eq_any(scopes))
                 .filter(records::change_seq.gt(after.seq))
                 .order(records::change_seq)
                 .limit(limit + 1)
-                .select((StateRow::COLUMNS, records::change_seq))
+                .select((
+                    (
+                        records::id,
+                        records::collection,
+                        records::version,
+                        sql::<Nullable<Text>>(STATE_IF_NO_VIEW),
+                        records::view,
+                    ),
+                    records::change_seq,
+                ))
                 .load(c)?;
             let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
             let mut next = after;
             let mut states = Vec::with_capacity(rows.len());
             for (row, seq) in rows.into_iter().take(usize::try_from(limit).unwrap_or(0)) {
                 next = Position { xid: 0, seq };
-                states.push(row.into_state()?);
+                states.push(row.into_view()?);
             }
             Ok(Page {
                 records: states,
@@ -102,10 +117,11 @@ pub fn changed_since(
             // statement, so from one snapshot whatever the isolation level.
             let rows: Vec<PgRow> = diesel::sql_query(format!(
                 "WITH h AS ({HORIZON}) \
-                 SELECT h.horizon, r.id, r.collection, r.version, r.state, r.change_xid, \
-                        r.change_seq FROM h \
+                 SELECT h.horizon, r.id, r.collection, r.version, r.state, r.view, \
+                        r.change_xid, r.change_seq FROM h \
                  LEFT JOIN LATERAL ( \
-                     SELECT id, collection, version, state, change_xid, change_seq FROM records \
+                     SELECT id, collection, version, {STATE_IF_NO_VIEW} AS state, view, \
+                            change_xid, change_seq FROM records \
                      WHERE version > 0 AND scope_key = ANY($1) \
                        AND (change_xid, change_seq) > ($2, $3) \
                        AND change_xid < h.horizon \
@@ -121,15 +137,16 @@ pub fn changed_since(
                 .first()
                 .map(|r| r.horizon)
                 .ok_or_else(|| DbError::Corrupt("the pull query returned no horizon".into()))?;
-            let mut changed: Vec<(StateRow, Position)> = rows
+            let mut changed: Vec<(ViewRow, Position)> = rows
                 .into_iter()
                 .filter_map(|r| {
                     Some((
-                        StateRow {
+                        ViewRow {
                             id: r.id?,
                             collection: r.collection?,
                             version: r.version?,
-                            state: r.state?,
+                            state: r.state,
+                            view: r.view,
                         },
                         Position {
                             xid: r.change_xid?,
@@ -153,7 +170,7 @@ pub fn changed_since(
             Ok(Page {
                 records: changed
                     .into_iter()
-                    .map(|(row, _)| row.into_state())
+                    .map(|(row, _)| row.into_view())
                     .collect::<DbResult<_>>()?,
                 next,
                 has_more,

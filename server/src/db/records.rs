@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
+use serde_json::value::RawValue;
+use sync_protocol::wire::RecordView;
 use sync_protocol::{Collection, RecordId, RecordState};
 
 use super::schema::records;
@@ -151,10 +153,10 @@ pub fn save_many(
     let now = now_ms();
     let encoded = states
         .iter()
-        .map(|s| state_codec::encode(&s.registers))
+        .map(|s| Ok((state_codec::encode(&s.registers)?, view_json(s)?)))
         .collect::<DbResult<Vec<_>>>()?;
     let mut rows = Vec::with_capacity(states.len());
-    for (i, (s, state)) in states.iter().zip(&encoded).enumerate() {
+    for (i, (s, (state, view))) in states.iter().zip(&encoded).enumerate() {
         rows.push((
             records::id.eq(s.id.to_string()),
             records::collection.eq(s.collection.name()),
@@ -165,6 +167,7 @@ pub fn save_many(
             records::change_seq.eq(first_seq.map_or(0, |f| f + to_i64(i as u64).unwrap_or(0))),
             records::updated_at.eq(now),
             records::state.eq(state.as_str()),
+            records::view.eq(Some(view.as_str())),
         ));
     }
     for chunk in rows.chunks(CHUNK) {
@@ -181,10 +184,48 @@ pub fn save_many(
                 records::change_seq.eq(excluded(records::change_seq)),
                 records::updated_at.eq(excluded(records::updated_at)),
                 records::state.eq(excluded(records::state)),
+                records::view.eq(excluded(records::view)),
             ))
             .execute(c))?;
     }
     Ok(())
+}
+
+/// The record as a pull sends it.
+fn view_json(s: &RecordState) -> DbResult<String> {
+    serde_json::to_string(&RecordView::from(s))
+        .map_err(|e| DbError::Corrupt(format!("cannot encode a record view: {e}")))
+}
+
+/// A record's row as a pull reads it: the stored view, or the state to build it from when
+/// the record was last written before views were stored.
+#[derive(Queryable)]
+pub(crate) struct ViewRow {
+    pub(crate) id: String,
+    pub(crate) collection: String,
+    pub(crate) version: i64,
+    pub(crate) state: Option<String>,
+    pub(crate) view: Option<String>,
+}
+
+impl ViewRow {
+    /// The record's view as JSON text, ready to be sent.
+    pub(crate) fn into_view(self) -> DbResult<Box<RawValue>> {
+        let text = match self.view {
+            Some(v) => v,
+            None => view_json(
+                &StateRow {
+                    state: self.state.unwrap_or_default(),
+                    id: self.id,
+                    collection: self.collection,
+                    version: self.version,
+                }
+                .into_state()?,
+            )?,
+        };
+        RawValue::from_string(text)
+            .map_err(|e| DbError::Corrupt(format!("unreadable record view: {e}")))
+    }
 }
 
 /// Deletes the PostgreSQL lock placeholders among `ids` that were never written (version 0),

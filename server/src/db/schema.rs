@@ -22,6 +22,7 @@ diesel::table! {
         change_seq -> BigInt,
         updated_at -> BigInt,
         state -> Text,
+        view -> Nullable<Text>,
     }
 }
 

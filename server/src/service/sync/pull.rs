@@ -1,9 +1,8 @@
 //! Pull: one page of the changes in the caller's scope since their cursor.
 
-use sync_protocol::wire::{PullResponse, RecordView};
-
 use super::REGENCY_SCOPE;
 use super::cursor::{format_cursor, parse_cursor};
+use crate::api::sync::PullPage;
 use crate::auth::Caller;
 use crate::config::Limits;
 use crate::db::changes::{self, Position};
@@ -18,7 +17,7 @@ pub fn pull(
     caller: &Caller,
     cursor: Option<&str>,
     limit: Option<u32>,
-) -> Result<PullResponse, ApiError> {
+) -> Result<PullPage, ApiError> {
     let limit = i64::from(
         limit
             .unwrap_or(limits.pull_page_size)
@@ -33,10 +32,9 @@ pub fn pull(
         };
         let scopes = vec![REGENCY_SCOPE.to_owned()];
         let page = changes::changed_since(c, &scopes, after, limit)?;
-        let changes = page.records.iter().map(RecordView::from).collect();
-        Ok(PullResponse {
+        Ok(PullPage {
             epoch,
-            changes,
+            changes: page.records,
             removals: Vec::new(),
             cursor: format_cursor(epoch, page.next),
             has_more: page.has_more,
