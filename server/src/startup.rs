@@ -121,6 +121,13 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))
         })
+        // Answers go out in several writes (a compressed page is streamed): with Nagle's
+        // algorithm each page waited for the client's delayed ACK, about 40 ms.
+        .on_connect(|conn, _| {
+            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
         .listen(listener)?;
         if let Some(n) = args.workers {
             server = server.workers(n);
