@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod decompress;
 pub mod error;
 pub mod ids;
 pub mod request_log;

@@ -92,9 +92,9 @@ impl Application {
                 .app_data(json.clone())
                 .app_data(query.clone())
                 .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
-                .wrap_fn(|mut req, srv| {
+                .wrap_fn(move |mut req, srv| {
                     let started = Instant::now();
-                    accept_x_gzip(&mut req);
+                    crate::decompress::decode_within_limit(&mut req, limits.max_body_bytes);
                     let request_id = req
                         .extensions()
                         .get::<tracing_actix_web::RequestId>()
@@ -151,15 +151,5 @@ impl Application {
     /// Serves until stopped.
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
-    }
-}
-
-/// RFC 9110, 8.4.1.3: `x-gzip` is to be taken as `gzip`. actix knows only the latter and
-/// would read such a body undecoded, so the header is renamed before the body is read.
-fn accept_x_gzip(req: &mut actix_web::dev::ServiceRequest) {
-    let encoding = header::CONTENT_ENCODING;
-    if req.headers().get(&encoding).is_some_and(|v| v == "x-gzip") {
-        req.headers_mut()
-            .insert(encoding, header::HeaderValue::from_static("gzip"));
     }
 }

@@ -66,8 +66,14 @@ struct Server {
 
 impl Server {
     fn start(db: &Db) -> Server {
+        Self::start_with_env(db, &[])
+    }
+
+    /// Starts the server with extra environment variables (settings).
+    fn start_with_env(db: &Db, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .env("DATABASE_URL", &db.url)
             .env("KAMPUNG_DATA_DIR", db.dir.join("data"))
             .env("KAMPUNG_JWT_SECRET", SECRET)
@@ -148,6 +154,17 @@ impl Server {
 
     fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         post(&self.base, path, token, body)
+    }
+
+    /// The peak resident memory of the server process so far (`VmHWM`), in bytes.
+    fn peak_memory(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmHWM in /proc status: {status}"));
+        kib * 1024
     }
 
     fn kill(mut self) {
@@ -476,4 +493,66 @@ fn the_readme_first_session_runs_as_written_against_the_real_binary() {
     let visit = &pull["changes"][0];
     assert_eq!(visit["id"], "0195c9d0-1e2f-7a30-b4c5-d6e7f8a9b0c1");
     assert_eq!(visit["fields"]["pangan_note"], "Beras habis sejak Selasa.");
+
+/// A gzip body that inflates to far more than the limit is refused once the decoded bytes
+/// pass the limit, so each such request costs about the limit in memory, not its inflated
+/// size: 40 at once, each inflating to 64 MiB against a 256 KiB limit, stay within a bound
+/// (4 MiB a request, far above 2 x the limit and far below one inflated chunk of the body).
+#[test]
+fn gzip_bombs_in_parallel_are_refused_413_without_inflating_in_memory() {
+    use std::io::Write as _;
+    const LIMIT: usize = 256 * 1024;
+    const PARALLEL: u64 = 40;
+    let db = Db::new(false).unwrap();
+    let s = Server::start_with_env(&db, &[("KAMPUNG_MAX_BODY_BYTES", &LIMIT.to_string())]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..64 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(
+        bomb.len() < LIMIT,
+        "the compressed body alone is under the limit"
+    );
+    // The server's own memory once it has answered: the baseline the bombs add to.
+    let (st, _) = s.post("/v1/auth/login", None, &json!({}));
+    assert_eq!(st, 400);
+    let before = s.peak_memory();
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..PARALLEL)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut resp = agent()
+                        .post(format!("{}/v1/auth/login", s.base))
+                        .header("Content-Type", "application/json")
+                        .header("Content-Encoding", "gzip")
+                        .send(&bomb[..])
+                        .unwrap();
+                    let body: Value = resp.body_mut().read_json().unwrap_or(Value::Null);
+                    (resp.status().as_u16(), body)
+                })
+            })
+            .collect();
+        for h in handles {
+            let (st, body) = h.join().unwrap();
+            assert_eq!(
+                (st, body["error"]["code"].as_str()),
+                (413, Some("payload_too_large")),
+                "{body}"
+            );
+        }
+    });
+    let grown = s.peak_memory().saturating_sub(before);
+    let bound = PARALLEL * 4 * 1024 * 1024;
+    eprintln!(
+        "peak memory grew by {} KiB under {PARALLEL} bombs",
+        grown >> 10
+    );
+    assert!(
+        grown < bound,
+        "peak memory grew by {} MiB under {PARALLEL} bombs; the bound is {} MiB",
+        grown >> 20,
+        bound >> 20
+    );
 }

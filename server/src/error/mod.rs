@@ -167,6 +167,10 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         ),
         E::Deserialize(e) if e.is_data() => ApiError::new(ErrorCode::InvalidRequest, e.to_string()),
         E::Deserialize(e) => ApiError::new(ErrorCode::MalformedJson, e.to_string()),
+        E::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "the body, once decompressed, exceeds the size limit: send fewer operations per batch",
+        ),
         E::Payload(e) => ApiError::new(ErrorCode::UnreadableBody, e.to_string()),
         other => ApiError::new(ErrorCode::InvalidRequest, other.to_string()),
     }

@@ -202,7 +202,27 @@ fn oversized_bodies_and_batches_are_refused_with_413(b: Backend) {
     let ops: Vec<Value> = (1..=40)
         .map(|i| patch_household(i, Uuid::now_v7(), 0, None, json!({"notes": big})))
         .collect();
-    let (status, body) = d.push(&s, ops);
+    let (status, body) = d.push(&s, ops.clone());
+    assert_eq!((status, error_code(&body)), (413, "payload_too_large"));
+    // The same body gzip-compressed is far under the limit as sent, and over it decoded.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        json!({"device_id": d.id, "ops": ops})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    let compressed = gz.finish().unwrap();
+    assert!(compressed.len() < 64 * 1024);
+    let (status, body) = s.post_raw(
+        "/v1/sync/push",
+        Some(&d.token),
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+        ],
+        compressed,
+    );
     assert_eq!((status, error_code(&body)), (413, "payload_too_large"));
     let ops: Vec<Value> = (1..=51)
         .map(|i| put_household(i, Uuid::now_v7(), 0, None, "h"))
@@ -248,6 +268,21 @@ fn gzip_bodies_are_accepted(b: Backend) {
         assert_eq!(status, 200, "{coding}: {resp}");
         assert_eq!(statuses(&resp), ["applied"], "{coding}");
     }
+    // Data that is not gzip.
+    let (status, resp) = s.post_raw(
+        "/v1/sync/push",
+        Some(&d.token),
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+        ],
+        b"this is not gzip".to_vec(),
+    );
+    assert_eq!(
+        (status, error_code(&resp)),
+        (400, "unreadable_body"),
+        "{resp}"
+    );
     // An encoding the server does not decode: the body is read as it is, and refused.
     let (status, resp) = s.post_raw(
         "/v1/sync/push",
