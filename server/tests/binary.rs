@@ -493,6 +493,7 @@ fn the_readme_first_session_runs_as_written_against_the_real_binary() {
     let visit = &pull["changes"][0];
     assert_eq!(visit["id"], "0195c9d0-1e2f-7a30-b4c5-d6e7f8a9b0c1");
     assert_eq!(visit["fields"]["pangan_note"], "Beras habis sejak Selasa.");
+}
 
 /// A gzip body that inflates to far more than the limit is refused once the decoded bytes
 /// pass the limit, so each such request costs about the limit in memory, not its inflated
