@@ -122,6 +122,21 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "KAMPUNG_WORKERS")]
     pub workers: Option<usize>,
+    /// Seconds a client has to send a request's headers, from the connection's start or the
+    /// end of its previous request; then `408`.
+    #[arg(long, env = "KAMPUNG_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body, from the request's start; then
+    /// `408 request_timeout` and the connection is closed.
+    #[arg(long, env = "KAMPUNG_BODY_TIMEOUT_SECS", default_value_t = 120)]
+    pub body_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection is kept open.
+    #[arg(long, env = "KAMPUNG_KEEP_ALIVE_SECS", default_value_t = 15)]
+    pub keep_alive_secs: u64,
+    /// Most open client connections, shared among the workers; more wait to be accepted.
+    /// Keep it below the process's file-descriptor limit (docs/operations.md).
+    #[arg(long, env = "KAMPUNG_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
     /// Access token lifetime in seconds.
     #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60)]
     pub access_ttl_secs: i64,
@@ -232,6 +247,10 @@ impl ServeArgs {
             max_clock_drift_ms: 5 * 60 * 1000,
             pool_size: None,
             workers: None,
+            header_timeout_secs: 10,
+            body_timeout_secs: 120,
+            keep_alive_secs: 15,
+            max_connections: 512,
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 180,
         }

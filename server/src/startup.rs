@@ -1,7 +1,7 @@
 //! Building the application: database, keys, HTTP server.
 
 use std::net::TcpListener;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header;
@@ -85,7 +85,11 @@ impl Application {
             .error_handler(|err, _| error::json_error(err).into());
         let query = web::QueryConfig::default()
             .error_handler(|err, _| ApiError::new(ErrorCode::InvalidQuery, err.to_string()).into());
-        let mut server = HttpServer::new(move || {
+        let body_timeout = Duration::from_secs(args.body_timeout_secs);
+        let workers = args.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(keys.clone())
@@ -94,6 +98,7 @@ impl Application {
                 .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
                 .wrap_fn(move |mut req, srv| {
                     let started = Instant::now();
+                    crate::body_timeout::limit_body_time(&mut req, body_timeout);
                     crate::decompress::decode_within_limit(&mut req, limits.max_body_bytes);
                     let request_id = req
                         .extensions()
@@ -128,10 +133,12 @@ impl Application {
                 let _ = tcp.set_nodelay(true);
             }
         })
+        .workers(workers)
+        .client_request_timeout(Duration::from_secs(args.header_timeout_secs))
+        .keep_alive(Duration::from_secs(args.keep_alive_secs))
+        // actix counts connections per worker; the setting is the whole server's.
+        .max_connections(args.max_connections.div_ceil(workers))
         .listen(listener)?;
-        if let Some(n) = args.workers {
-            server = server.workers(n);
-        }
         Ok(Application {
             port,
             server: server.run(),

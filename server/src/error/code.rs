@@ -90,6 +90,9 @@ pub enum ErrorCode {
     UserNotFound,
     /// No such device the caller may manage.
     DeviceNotFound,
+    // 408
+    /// The body did not arrive within the server's time for a whole request.
+    RequestTimeout,
     // 409
     /// The user name exists.
     UsernameTaken,
@@ -156,6 +159,7 @@ impl ErrorCode {
             | C::ForbiddenRole
             | C::OtherAgency => StatusCode::FORBIDDEN,
             C::NotFound | C::UserNotFound | C::DeviceNotFound => StatusCode::NOT_FOUND,
+            C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             C::UsernameTaken | C::AgencyExists | C::ResyncRequired => StatusCode::CONFLICT,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

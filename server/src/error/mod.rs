@@ -171,6 +171,14 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
             ErrorCode::PayloadTooLarge,
             "the body, once decompressed, exceeds the size limit: send fewer operations per batch",
         ),
+        E::Payload(actix_web::error::PayloadError::Io(e))
+            if e.kind() == std::io::ErrorKind::TimedOut =>
+        {
+            ApiError::new(
+                ErrorCode::RequestTimeout,
+                "the body did not arrive in time; resend the request",
+            )
+        }
         E::Payload(e) => ApiError::new(ErrorCode::UnreadableBody, e.to_string()),
         other => ApiError::new(ErrorCode::InvalidRequest, other.to_string()),
     }

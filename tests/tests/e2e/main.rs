@@ -8,4 +8,5 @@ mod cursor;
 mod docs;
 mod merge;
 mod retries;
+mod slow_clients;
 mod storage_migration;
