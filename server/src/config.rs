@@ -54,6 +54,17 @@ pub enum Command {
         #[command(subcommand)]
         action: AgencyAction,
     },
+    /// Delete what is past its retention (old audit entries, dead refresh credentials,
+    /// ended sign-in counters) once, and print what was deleted. A serving instance also
+    /// does this on its own every `--housekeeping-minutes`.
+    Housekeeping {
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The retention.
+        #[command(flatten)]
+        retention: RetentionArgs,
+    },
 }
 
 /// Epoch actions.
@@ -144,6 +155,84 @@ pub struct ServeArgs {
     /// that syncs at least this often never has to sign in again.
     #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180)]
     pub refresh_ttl_days: i64,
+    /// How much one client, and sign-in as a whole, may ask at once.
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// How long housekeeping keeps old rows.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// Bounds on load: password checks, failed sign-ins, and requests per device and per user.
+/// Each must be at least 1.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct LoadArgs {
+    /// Password checks (Argon2id, about 19 MiB each) running at once (default: half the
+    /// cores, at least 1). Sign-ins beyond wait for one; they never hold a database connection.
+    #[arg(long, env = "KAMPUNG_PASSWORD_CHECKS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub password_checks: Option<u32>,
+    /// Milliseconds a sign-in waits for a free password check before `503 sign_in_busy`.
+    #[arg(long, env = "KAMPUNG_PASSWORD_QUEUE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub password_queue_ms: u64,
+    /// Failed sign-ins per second, over all names and addresses and every instance, beyond
+    /// which sign-ins are refused `429 too_many_attempts` for the rest of that second.
+    #[arg(long, env = "KAMPUNG_FAILED_SIGN_INS_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..))]
+    pub failed_sign_ins_per_sec: i64,
+    /// Requests one device may have in progress at once on this instance; more are answered
+    /// `429 too_many_requests`.
+    #[arg(long, env = "KAMPUNG_DEVICE_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub device_concurrency: u32,
+    /// Requests one user may have in progress at once on this instance, over all their
+    /// devices.
+    #[arg(long, env = "KAMPUNG_USER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub user_concurrency: u32,
+}
+
+impl Default for LoadArgs {
+    fn default() -> Self {
+        LoadArgs {
+            password_checks: None,
+            password_queue_ms: 2000,
+            failed_sign_ins_per_sec: 20,
+            device_concurrency: 4,
+            user_concurrency: 8,
+        }
+    }
+}
+
+impl LoadArgs {
+    /// Password checks at once: the setting, or half the cores.
+    pub fn password_checks(&self) -> usize {
+        self.password_checks.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            |n| n as usize,
+        )
+    }
+}
+
+/// What housekeeping deletes, and when. Each must be at least 1.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct RetentionArgs {
+    /// Days audit entries are kept.
+    #[arg(long, env = "KAMPUNG_AUDIT_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..))]
+    pub audit_retention_days: i64,
+    /// Days a refresh credential is kept after it expired, was used or was revoked (its
+    /// replay is then answered `invalid_refresh_token` instead of `refresh_token_reused`).
+    #[arg(long, env = "KAMPUNG_CREDENTIAL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..))]
+    pub credential_retention_days: i64,
+    /// Minutes between housekeeping runs of a serving instance.
+    #[arg(long, env = "KAMPUNG_HOUSEKEEPING_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub housekeeping_minutes: u64,
+}
+
+impl Default for RetentionArgs {
+    fn default() -> Self {
+        RetentionArgs {
+            audit_retention_days: 400,
+            credential_retention_days: 30,
+            housekeeping_minutes: 60,
+        }
+    }
 }
 
 /// User actions.
@@ -198,6 +287,8 @@ pub struct AuthPolicy {
     pub access_ttl_secs: i64,
     /// Refresh credential lifetime, seconds (renewed at every refresh).
     pub refresh_ttl_secs: i64,
+    /// Failed sign-ins per second, server-wide, before sign-in pauses.
+    pub failed_sign_ins_per_sec: i64,
 }
 
 /// Limits the sync service enforces.
@@ -229,6 +320,7 @@ impl ServeArgs {
         AuthPolicy {
             access_ttl_secs: self.access_ttl_secs.max(1),
             refresh_ttl_secs: self.refresh_ttl_days.max(1) * 86_400,
+            failed_sign_ins_per_sec: self.load.failed_sign_ins_per_sec,
         }
     }
 
@@ -253,6 +345,8 @@ impl ServeArgs {
             max_connections: 512,
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 180,
+            load: LoadArgs::default(),
+            retention: RetentionArgs::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod decompress;
 pub mod error;
 pub mod ids;
+pub mod in_flight;
 pub mod request_log;
 pub mod routes;
 pub mod service;

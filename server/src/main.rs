@@ -11,7 +11,7 @@ use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
 use kampung_sync::ids::AgencyId;
 use kampung_sync::service::audit::{self, Entry};
-use kampung_sync::service::{accounts, admin};
+use kampung_sync::service::{accounts, admin, housekeeping};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
 
@@ -99,6 +99,13 @@ fn run(command: Command) -> anyhow::Result<()> {
             if generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+        Command::Housekeeping { db, retention } => {
+            let mut conn = open(&db)?;
+            let swept =
+                housekeeping::sweep(&mut conn, &retention).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&swept)?);
             Ok(())
         }
         Command::Agency {

@@ -1,16 +1,19 @@
 //! Building the application: database, keys, HTTP server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header;
 use actix_web::{App, HttpMessage, HttpServer, web};
 
+use crate::auth::hashing::PasswordHashing;
 use crate::auth::{self, Keys};
 use crate::config::{AuthPolicy, Limits, ServeArgs};
 use crate::db::{self, Backend, Pool};
 use crate::error::{self, ApiError, ErrorCode};
+use crate::in_flight::InFlight;
 use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
 use crate::routes;
 use crate::service::accounts;
@@ -25,6 +28,10 @@ pub struct AppState {
     pub auth: AuthPolicy,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
+    /// The password checks, apart from database connections.
+    pub hashing: PasswordHashing,
+    /// Requests in progress per device and per user.
+    pub in_flight: Arc<InFlight>,
 }
 
 /// A built, not yet running, server.
@@ -76,7 +83,13 @@ impl Application {
             limits,
             auth: args.auth_policy(),
             backend: backend.name(),
+            hashing: PasswordHashing::new(
+                args.load.password_checks(),
+                Duration::from_millis(args.load.password_queue_ms),
+            ),
+            in_flight: InFlight::new(args.load.device_concurrency, args.load.user_concurrency),
         });
+        spawn_housekeeping(state.clone(), args.retention);
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, backend = backend.name(), "listening");
 
@@ -159,4 +172,29 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Runs housekeeping now and then every `retention.housekeeping_minutes`, on the blocking
+/// pool, for as long as the server's system runs.
+fn spawn_housekeeping(state: web::Data<AppState>, retention: crate::config::RetentionArgs) {
+    let every = Duration::from_secs(retention.housekeeping_minutes * 60);
+    actix_web::rt::spawn(async move {
+        let mut ticks = actix_web::rt::time::interval(every);
+        loop {
+            ticks.tick().await;
+            let swept = crate::service::with_conn(&state, move |conn, _| {
+                crate::service::housekeeping::sweep(conn, &retention)
+            })
+            .await;
+            match swept {
+                Ok(s) => tracing::info!(
+                    audit_entries = s.audit_entries,
+                    refresh_credentials = s.refresh_credentials,
+                    sign_in_counters = s.sign_in_counters,
+                    "housekeeping"
+                ),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; retried next time"),
+            }
+        }
+    });
 }

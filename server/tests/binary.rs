@@ -557,3 +557,33 @@ fn gzip_bombs_in_parallel_are_refused_413_without_inflating_in_memory() {
         bound >> 20
     );
 }
+
+#[test]
+fn housekeeping_command_prints_what_it_deleted_and_refuses_a_zero_retention() {
+    let db = Db::new(false).unwrap();
+    let housekeeping = |extra: &[&str]| {
+        Command::new(BIN)
+            .arg("housekeeping")
+            .args(extra)
+            .env("DATABASE_URL", &db.url)
+            .output()
+            .unwrap()
+    };
+    let out = housekeeping(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed,
+        json!({"audit_entries": 0, "refresh_credentials": 0, "sign_in_counters": 0})
+    );
+    let out = housekeeping(&["--audit-retention-days", "0"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--audit-retention-days"),
+        "the message names the setting"
+    );
+}

@@ -388,6 +388,8 @@ pub struct Reply {
     pub content_type: Option<String>,
     /// The body as JSON, or as a JSON string when it is not JSON.
     pub body: Value,
+    /// The `retry-after` header, if any.
+    pub retry_after: Option<String>,
 }
 
 impl TestServer {
@@ -410,16 +412,20 @@ impl TestServer {
             None => self.agent.run(req.body(()).unwrap()),
         }
         .unwrap();
-        let content_type = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let retry_after = header("retry-after");
         let (status, body) = read(resp);
         Reply {
             status,
             content_type,
             body,
+            retry_after,
         }
     }
 }

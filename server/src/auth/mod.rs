@@ -1,10 +1,12 @@
 //! Who is asking: bearer access tokens, passwords, refresh credentials and roles.
 
+pub mod hashing;
 pub mod jwt;
 pub mod password;
 pub mod refresh;
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use sync_protocol::DeviceId;
@@ -13,6 +15,8 @@ pub use jwt::{Claims, Keys, load_or_create_secret};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::UserId;
+use crate::in_flight::Slot;
+use crate::startup::AppState;
 
 /// What a user may do.
 #[derive(
@@ -56,6 +60,20 @@ pub struct Caller {
     pub device: DeviceId,
     /// The client's address, for the audit log.
     pub remote_addr: Option<String>,
+    /// The request's place among the device's and user's requests in progress.
+    _in_flight: Option<Arc<Slot>>,
+}
+
+impl Caller {
+    /// A caller known without an access token (a refresh credential names them).
+    pub fn new(user_id: UserId, device: DeviceId, remote_addr: Option<String>) -> Self {
+        Caller {
+            user_id,
+            device,
+            remote_addr,
+            _in_flight: None,
+        }
+    }
 }
 
 impl FromRequest for Caller {
@@ -95,10 +113,16 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         .sub
         .parse()
         .map_err(|_| ApiError::new(ErrorCode::InvalidToken, "the access token is not valid"))?;
+    // Counted only once the token is good: a bad token must not use up a device's share.
+    let in_flight = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => Some(Arc::new(state.in_flight.enter(claims.dev, user_id)?)),
+        None => None,
+    };
     Ok(Caller {
         user_id,
         device: claims.dev,
         remote_addr: remote_addr(req),
+        _in_flight: in_flight,
     })
 }
 

@@ -66,3 +66,33 @@ pub fn list(
     }
     Ok(q.load(conn)?)
 }
+
+/// The newest entry of `action` on `target` since `since`: its id and detail.
+pub fn latest(
+    conn: &mut AnyConnection,
+    action: &str,
+    target: &str,
+    since: i64,
+) -> DbResult<Option<(String, String)>> {
+    Ok(audit_log::table
+        .filter(audit_log::at.ge(since))
+        .filter(audit_log::action.eq(action))
+        .filter(audit_log::target.eq(target))
+        .order(audit_log::id.desc())
+        .select((audit_log::id, audit_log::detail))
+        .first(conn)
+        .optional()?)
+}
+
+/// Replaces an entry's detail: only for summaries that count repeats of one event.
+pub fn set_detail(conn: &mut AnyConnection, id: &str, detail: &str) -> DbResult<()> {
+    diesel::update(audit_log::table.find(id))
+        .set(audit_log::detail.eq(detail))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes entries older than `before`, ms; returns how many.
+pub fn delete_before(conn: &mut AnyConnection, before: i64) -> DbResult<usize> {
+    Ok(diesel::delete(audit_log::table.filter(audit_log::at.lt(before))).execute(conn)?)
+}

@@ -110,3 +110,17 @@ pub fn revoke(conn: &mut AnyConnection, id: &str) -> DbResult<()> {
     .execute(conn)?;
     Ok(())
 }
+
+/// Deletes credentials that expired or were revoked before `before`, ms; returns how many.
+/// Used credentials stay until they expire, so a replay is recognised for as long as the
+/// credential could have been valid.
+pub fn delete_dead(conn: &mut AnyConnection, before: i64) -> DbResult<usize> {
+    Ok(diesel::delete(
+        refresh_tokens::table.filter(
+            refresh_tokens::expires_at
+                .lt(before)
+                .or(refresh_tokens::revoked_at.lt(before)),
+        ),
+    )
+    .execute(conn)?)
+}

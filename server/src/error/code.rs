@@ -111,11 +111,15 @@ pub enum ErrorCode {
     // 429
     /// Too many failed sign-ins.
     TooManyAttempts,
+    /// Too many requests of one device or user at once.
+    TooManyRequests,
     // 500, 503
     /// A bug or corrupt data.
     InternalError,
     /// The database is unreachable or stayed busy.
     DatabaseUnavailable,
+    /// Every password check is taken: sign-in load is held apart from sync.
+    SignInBusy,
 }
 
 impl ErrorCode {
@@ -163,9 +167,9 @@ impl ErrorCode {
             C::UsernameTaken | C::AgencyExists | C::ResyncRequired => StatusCode::CONFLICT,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            C::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            C::TooManyAttempts | C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             C::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            C::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            C::DatabaseUnavailable | C::SignInBusy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

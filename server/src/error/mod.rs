@@ -26,9 +26,13 @@ pub enum ApiError {
         /// Explanation for people.
         message: String,
     },
-    /// Too many failed sign-ins: wait before trying again.
-    #[error("too many attempts")]
-    TooManyAttempts {
+    /// Not now: the client waits `retry_after_secs` (sent as `Retry-After`) and tries again.
+    #[error("{code}: {message}")]
+    RetryLater {
+        /// Why (`too_many_attempts`, `too_many_requests`, `sign_in_busy`).
+        code: ErrorCode,
+        /// Explanation for people.
+        message: String,
         /// Seconds to wait.
         retry_after_secs: i64,
     },
@@ -86,6 +90,15 @@ impl ApiError {
         )
     }
 
+    /// Too many failed sign-ins for this user name, address, or the whole server.
+    pub fn too_many_attempts(retry_after_secs: i64) -> Self {
+        ApiError::RetryLater {
+            code: ErrorCode::TooManyAttempts,
+            message: format!("too many failed sign-ins: try again in {retry_after_secs} s"),
+            retry_after_secs,
+        }
+    }
+
     /// The caller's role does not allow the action.
     pub fn forbidden_role() -> Self {
         Self::new(ErrorCode::ForbiddenRole, "your role does not allow this")
@@ -95,7 +108,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Request { code, .. } => *code,
-            ApiError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            ApiError::RetryLater { code, .. } => *code,
             ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             ApiError::Internal(_) => ErrorCode::InternalError,
         }
@@ -126,13 +139,14 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let message = match self {
             ApiError::Request { message, .. } => message.clone(),
-            ApiError::TooManyAttempts { retry_after_secs } => {
+            ApiError::RetryLater {
+                message,
+                retry_after_secs,
+                ..
+            } => {
                 return HttpResponse::build(self.status_code())
                     .insert_header(("Retry-After", retry_after_secs.to_string()))
-                    .json(ErrorBody::new(
-                        self.code().as_str(),
-                        format!("too many failed sign-ins: try again in {retry_after_secs} s"),
-                    ));
+                    .json(ErrorBody::new(self.code().as_str(), message.clone()));
             }
             ApiError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

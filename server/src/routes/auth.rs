@@ -16,11 +16,7 @@ pub async fn login(
     addr: ClientAddr,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.into_inner();
-    let resp = super::with_conn(&state, move |conn, st| {
-        accounts::login(conn, &keys, &st.auth, req, addr.0)
-    })
-    .await?;
+    let resp = accounts::login(&state, keys, body.into_inner(), addr.0).await?;
     Ok(HttpResponse::Ok().json(resp))
 }
 
@@ -46,11 +42,7 @@ pub async fn change_password(
     caller: Caller,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.into_inner();
-    super::with_conn(&state, move |conn, _| {
-        accounts::change_password(conn, &caller, req)
-    })
-    .await?;
+    accounts::change_password(&state, caller, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

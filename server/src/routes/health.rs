@@ -21,6 +21,7 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
             "backend": backend,
             "pull_horizon_lag": lag,
             "write_lock_waiters": db::write_lock_waiters(),
+            "password_checks": state.hashing.load(),
         })),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");

@@ -5,12 +5,12 @@ pub mod auth;
 pub mod health;
 pub mod sync;
 
+pub use crate::service::with_conn;
+
 use actix_web::{HttpResponse, web};
 use sync_protocol::wire::ErrorBody;
 
-use crate::db::PooledConn;
-use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::error::ErrorCode;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,21 +52,4 @@ pub async fn not_found() -> HttpResponse {
         ErrorCode::NotFound.as_str(),
         "no such endpoint",
     ))
-}
-
-/// Runs blocking database work on actix's blocking pool with a pooled connection.
-pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut PooledConn, &AppState) -> Result<T, ApiError> + Send + 'static,
-{
-    let state = state.clone();
-    web::block(move || {
-        let mut conn = state
-            .pool
-            .get()
-            .map_err(|e| ApiError::from(crate::db::DbError::Pool(e)))?;
-        f(&mut conn, &state)
-    })
-    .await?
 }

@@ -5,4 +5,29 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod authorize;
+pub mod housekeeping;
 pub mod sync;
+
+use actix_web::web;
+
+use crate::db::PooledConn;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Runs blocking database work on actix's blocking pool with a pooled connection, which is
+/// returned to the pool when `f` ends.
+pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut PooledConn, &AppState) -> Result<T, ApiError> + Send + 'static,
+{
+    let state = state.clone();
+    web::block(move || {
+        let mut conn = state
+            .pool
+            .get()
+            .map_err(|e| ApiError::from(crate::db::DbError::Pool(e)))?;
+        f(&mut conn, &state)
+    })
+    .await?
+}

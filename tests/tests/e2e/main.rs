@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod cursor;
 mod docs;
+mod load;
 mod merge;
 mod retries;
 mod slow_clients;

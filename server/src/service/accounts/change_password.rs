@@ -1,39 +1,59 @@
 //! Changing one's own password.
 
+use actix_web::web;
+
 use crate::api::accounts::PasswordChange;
 use crate::auth::{Caller, password};
-use crate::db::{AnyConnection, users};
+use crate::db::users;
 use crate::error::{ApiError, ErrorCode};
-use crate::service::audit;
 use crate::service::authorize::authorize;
+use crate::service::{audit, with_conn};
+use crate::startup::AppState;
 
 use super::password_rules;
 
-/// Changes the caller's own password, given the current one.
-pub fn change_password(
-    conn: &mut AnyConnection,
-    caller: &Caller,
+/// Changes the caller's own password, given the current one. Both hashings run on the
+/// password-check threads, with no database connection held.
+pub async fn change_password(
+    state: &web::Data<AppState>,
+    caller: Caller,
     req: PasswordChange,
 ) -> Result<(), ApiError> {
-    let principal = authorize(conn, caller)?;
     password_rules::check_strength(&req.new_password)?;
-    let user = users::by_id(conn, principal.user_id)?
-        .ok_or_else(|| ApiError::internal("user vanished"))?;
-    if !password::verify(&req.current_password, &user.password_hash) {
-        return Err(ApiError::new(
-            ErrorCode::WrongCurrentPassword,
-            "the current password is wrong",
-        ));
-    }
-    let hash = password::hash(&req.new_password).map_err(ApiError::Internal)?;
-    users::set_password(conn, principal.user_id, &hash)?;
-    audit::append(
-        conn,
-        principal.actor().action(
-            "password_changed",
-            Some(&principal.user_id.to_string()),
-            serde_json::json!({}),
-        ),
-    );
-    Ok(())
+    let (principal, stored_hash) = with_conn(state, move |conn, _| {
+        let principal = authorize(conn, &caller)?;
+        let user = users::by_id(conn, principal.user_id)?
+            .ok_or_else(|| ApiError::internal("user vanished"))?;
+        Ok((principal, user.password_hash))
+    })
+    .await?;
+    let new_hash = state
+        .hashing
+        .run(move || {
+            if !password::verify(&req.current_password, &stored_hash) {
+                return Ok(None);
+            }
+            password::hash(&req.new_password).map(Some)
+        })
+        .await?
+        .map_err(ApiError::Internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::WrongCurrentPassword,
+                "the current password is wrong",
+            )
+        })?;
+    with_conn(state, move |conn, _| {
+        users::set_password(conn, principal.user_id, &new_hash)?;
+        audit::append(
+            conn,
+            principal.actor().action(
+                "password_changed",
+                Some(&principal.user_id.to_string()),
+                serde_json::json!({}),
+            ),
+        );
+        Ok(())
+    })
+    .await
 }

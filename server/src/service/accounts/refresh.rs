@@ -54,11 +54,7 @@ pub fn refresh(
              revoked: sign in again",
         )
     };
-    let caller = Caller {
-        user_id: stored_user(&row)?,
-        device: stored_device(&row)?,
-        remote_addr: addr.clone(),
-    };
+    let caller = Caller::new(stored_user(&row)?, stored_device(&row)?, addr.clone());
     if let Some(used_at) = row.used_at {
         if now_ms() - used_at <= REUSE_GRACE_MS
             && let Some(credential) = reissue_after_lost_answer(conn, &row, policy)?
