@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Scenarios (`--scenario`, default `all`): `floor` (always run: every ratio needs it),
-//! `push`, `pull`, `latency`, `memory`, `mixed` (the run of the older sections). Progress goes
+//! `push`, `pull`, `latency`, `memory`, `signin-flood`, `mixed` (the run of the older sections). Progress goes
 //! to stderr; the results go to stdout as Markdown, for `docs/benchmarks.md`. See that file
 //! for what each scenario does.
 #![allow(clippy::unwrap_used)]
@@ -24,6 +24,7 @@ mod pull;
 mod push;
 mod report;
 mod server;
+mod signin_flood;
 mod stats;
 mod workload;
 
@@ -59,6 +60,8 @@ pub enum ScenarioArg {
     Floor,
     /// The older runs' mixed households-and-visits benchmark.
     Mixed,
+    /// Devices syncing alone, then during a flood of sign-ins.
+    SigninFlood,
     /// Everything.
     All,
 }
@@ -109,6 +112,15 @@ pub struct Args {
     /// Operations per push in the mixed scenario.
     #[arg(long, default_value_t = 100)]
     pub mixed_batch: usize,
+    /// Devices syncing in the sign-in flood scenario.
+    #[arg(long, default_value_t = 20)]
+    pub flood_devices: usize,
+    /// Clients signing in without pause in the sign-in flood scenario.
+    #[arg(long, default_value_t = 100)]
+    pub flood_clients: usize,
+    /// Seconds of each phase of the sign-in flood scenario.
+    #[arg(long, default_value_t = 20)]
+    pub flood_secs: u64,
     /// Officers created and signed in at a time during setup.
     #[arg(long, default_value_t = 4)]
     pub setup_threads: usize,
@@ -278,6 +290,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wants(ScenarioArg::Mixed) {
         mixed::scenario(&ctx, &mut report)?;
+    }
+    if wants(ScenarioArg::SigninFlood) {
+        signin_flood::scenario(&ctx, &mut report)?;
     }
 
     let backend = match args.backend {
