@@ -14,6 +14,8 @@ pub mod decompress;
 pub mod error;
 pub mod ids;
 pub mod in_flight;
+pub mod json_body;
+pub mod query_params;
 pub mod request_log;
 pub mod routes;
 pub mod service;

@@ -12,7 +12,6 @@ use crate::auth::hashing::PasswordHashing;
 use crate::auth::{self, Keys};
 use crate::config::{AuthPolicy, Limits, ServeArgs};
 use crate::db::{self, Backend, Pool};
-use crate::error::{self, ApiError, ErrorCode};
 use crate::in_flight::InFlight;
 use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
 use crate::routes;
@@ -93,11 +92,6 @@ impl Application {
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, backend = backend.name(), "listening");
 
-        let json = web::JsonConfig::default()
-            .limit(limits.max_body_bytes)
-            .error_handler(|err, _| error::json_error(err).into());
-        let query = web::QueryConfig::default()
-            .error_handler(|err, _| ApiError::new(ErrorCode::InvalidQuery, err.to_string()).into());
         let body_timeout = Duration::from_secs(args.body_timeout_secs);
         let workers = args.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -106,8 +100,6 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(keys.clone())
-                .app_data(json.clone())
-                .app_data(query.clone())
                 .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
                 .wrap_fn(move |mut req, srv| {
                     let started = Instant::now();

@@ -306,7 +306,7 @@ impl CollectionSchema {
         }
         let mut writes = RegisterWrites::new();
         for d in self.fields {
-            let value = fields.get(d.name).cloned().unwrap_or(Value::Null);
+            let value = fields.get(d.name).map_or(Value::Null, |v| canonical(d, v));
             register_object(&mut writes, d.register()).insert(d.name.to_owned(), value);
         }
         Ok(writes)
@@ -331,7 +331,7 @@ impl CollectionSchema {
                     format!("`{name}` is required and cannot be cleared"),
                 ));
             }
-            register_object(&mut writes, d.register()).insert(name.clone(), value.clone());
+            register_object(&mut writes, d.register()).insert(name.clone(), canonical(d, value));
         }
         for (register, value) in &writes {
             for d in self.register_fields(register) {
@@ -391,6 +391,20 @@ fn register_object<'a>(
     }
 }
 
+/// The value as stored: a UUID in its one spelling (lower case, hyphenated, no braces or
+/// `urn:uuid:`), as `record_id` is, so that ids join whatever the device's platform writes
+/// (iOS spells them in upper case). Other values as given. Run after [`check_value`].
+fn canonical(d: &FieldDef, v: &Value) -> Value {
+    match (d.ty, v.as_str().map(uuid::Uuid::parse_str)) {
+        (FieldType::Uuid, Some(Ok(id))) => Value::String(id.hyphenated().to_string()),
+        _ => v.clone(),
+    }
+}
+
+/// PostgreSQL cannot hold U+0000 in text, and the consolidated tables are text: one rule
+/// for both backends.
+const NUL_REFUSED: &str = "contains the NUL character (U+0000), which no text may hold";
+
 fn check_value(d: &FieldDef, v: &Value) -> Result<(), Rejection> {
     let wrong = |expected: &str| {
         Err(Rejection::new(
@@ -410,6 +424,7 @@ fn check_value(d: &FieldDef, v: &Value) -> Result<(), Rejection> {
             Some(s) if s.chars().count() > max => {
                 invalid(format!("is longer than {max} characters"))
             }
+            Some(s) if s.contains('\0') => invalid(NUL_REFUSED.into()),
             Some(_) => Ok(()),
         },
         FieldType::Digits { len } => match v.as_str() {
@@ -472,6 +487,9 @@ fn check_value(d: &FieldDef, v: &Value) -> Result<(), Rejection> {
                             return invalid(format!(
                                 "has an item longer than {max_len} characters"
                             ));
+                        }
+                        Some(s) if s.contains('\0') => {
+                            return invalid(format!("has an item that {NUL_REFUSED}"));
                         }
                         Some(_) => {}
                     }

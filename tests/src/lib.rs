@@ -670,7 +670,8 @@ fn agency_for(conn: &mut AnyConnection, role: Role) -> Option<AgencyId> {
     }
     let agency: AgencyId = AGENCY.parse().unwrap();
     if !db::agencies::exists(conn, agency).unwrap() {
-        db::agencies::insert(conn, agency, "Dinas Sosial", "opd").unwrap();
+        db::agencies::insert_unless_named(conn, agency, "Dinas Sosial", "opd", |a, b| a == b)
+            .unwrap();
     }
     Some(agency)
 }

@@ -49,8 +49,10 @@ impl TryFrom<UserRow> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// Sign-in name: 3-64 of a-z, 0-9, `.`, `_`, `-` (stored lowercase).
+    #[serde(deserialize_with = "super::text::plain")]
     pub username: String,
     /// Name shown to people.
+    #[serde(deserialize_with = "super::text::plain")]
     pub display_name: String,
     /// Role.
     pub role: Role,
@@ -58,6 +60,7 @@ pub struct NewUserRequest {
     #[serde(default)]
     pub agency_id: Option<AgencyId>,
     /// Initial password, at least 10 characters.
+    #[serde(deserialize_with = "super::text::plain")]
     pub password: String,
 }
 
@@ -66,8 +69,10 @@ pub struct NewUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Sign-in name.
+    #[serde(deserialize_with = "super::text::plain")]
     pub username: String,
     /// Password.
+    #[serde(deserialize_with = "super::text::plain")]
     pub password: String,
     /// The installation id of the device signing in.
     pub device_id: DeviceId,
@@ -78,6 +83,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh credential from the last sign-in or refresh.
+    #[serde(deserialize_with = "super::text::plain")]
     pub refresh_token: String,
 }
 
@@ -105,7 +111,9 @@ pub struct TokenResponse {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// The current password.
+    #[serde(deserialize_with = "super::text::plain")]
     pub current_password: String,
     /// The new one, at least 10 characters.
+    #[serde(deserialize_with = "super::text::plain")]
     pub new_password: String,
 }

@@ -37,8 +37,10 @@ impl TryFrom<AgencyRow> for AgencyView {
 #[serde(deny_unknown_fields)]
 pub struct NewAgency {
     /// Name, unique.
+    #[serde(deserialize_with = "super::text::plain")]
     pub name: String,
     /// Kind.
+    #[serde(deserialize_with = "super::text::plain")]
     pub kind: String,
 }
 
@@ -97,6 +99,7 @@ impl TryFrom<DeviceWithOwner> for DeviceView {
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     /// `lost`, `stolen`, `officer_left`, ... (free text, at most 200 characters).
+    #[serde(deserialize_with = "super::text::plain")]
     pub reason: String,
 }
 
@@ -105,8 +108,10 @@ pub struct Revocation {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only entries older than this entry id (for paging).
+    #[serde(deserialize_with = "super::text::plain_opt", default)]
     pub before: Option<String>,
     /// Only this action.
+    #[serde(deserialize_with = "super::text::plain_opt", default)]
     pub action: Option<String>,
     /// At most this many (default 100, at most 1000).
     pub limit: Option<i64>,

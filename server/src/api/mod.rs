@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod sync;
+pub mod text;
 
 use std::str::FromStr;
 

@@ -1,9 +1,10 @@
 //! Agencies: the officers' workplaces.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::schema::agencies;
-use super::{AnyConnection, DbResult, now_ms, per_backend};
+use super::{AnyConnection, DbResult, now_ms, per_backend, write_tx};
 use crate::ids::AgencyId;
 
 /// An agency row.
@@ -19,19 +20,38 @@ pub struct AgencyRow {
     pub created_at: i64,
 }
 
-/// Inserts an agency unless the name (or the id) is taken; returns whether it was inserted.
-pub fn insert(conn: &mut AnyConnection, id: AgencyId, name: &str, kind: &str) -> DbResult<bool> {
-    let row = (
-        agencies::id.eq(id.to_string()),
-        agencies::name.eq(name),
-        agencies::kind.eq(kind),
-        agencies::created_at.eq(now_ms()),
-    );
-    let n = per_backend!(conn, c => diesel::insert_into(agencies::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(n == 1)
+/// Inserts an agency unless its id is taken or an agency's name is `same` as `name`; returns
+/// that agency's name when one is. Agencies are few and made rarely, so the check reads them
+/// all, under a lock on PostgreSQL (SQLite's write transaction already excludes other
+/// writers): two administrators adding `Dinas Sosial` and `DINAS SOSIAL` at once cannot both
+/// succeed.
+pub fn insert_unless_named(
+    conn: &mut AnyConnection,
+    id: AgencyId,
+    name: &str,
+    kind: &str,
+    same: fn(&str, &str) -> bool,
+) -> DbResult<Option<String>> {
+    write_tx(conn, |conn| {
+        if let AnyConnection::Postgresql(c) = conn {
+            c.batch_execute("LOCK TABLE agencies IN SHARE ROW EXCLUSIVE MODE")?;
+        }
+        let names: Vec<String> = agencies::table.select(agencies::name).load(conn)?;
+        if let Some(taken) = names.into_iter().find(|n| same(n, name)) {
+            return Ok(Some(taken));
+        }
+        let row = (
+            agencies::id.eq(id.to_string()),
+            agencies::name.eq(name),
+            agencies::kind.eq(kind),
+            agencies::created_at.eq(now_ms()),
+        );
+        let n = per_backend!(conn, c => diesel::insert_into(agencies::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok((n == 0).then(|| name.to_owned()))
+    })
 }
 
 /// Agencies by name, all or only one.

@@ -212,3 +212,30 @@ pub fn horizon_lag(conn: &mut AnyConnection) -> DbResult<i64> {
         }
     }
 }
+
+/// The highest position a pull could have issued so far. A cursor past it was made up (or
+/// comes from another database of the same epoch): a client holding it would silently miss
+/// every change until the counters caught up. On PostgreSQL the xid part is at most the
+/// snapshot's xmax (a cursor's xid is a horizon, never above it) and the seq part at most the
+/// sequence's last value; on SQLite the xid is 0 and the seq at most the counter.
+pub fn highest_issuable(conn: &mut AnyConnection) -> DbResult<Position> {
+    #[derive(QueryableByName)]
+    struct Highest {
+        #[diesel(sql_type = BigInt)]
+        xid: i64,
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+    }
+    let query = match conn {
+        AnyConnection::Sqlite(_) => "SELECT 0 AS xid, change_seq AS seq FROM sync_meta",
+        AnyConnection::Postgresql(_) => {
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid, \
+                    last_value AS seq FROM records_change_seq"
+        }
+    };
+    let h: Highest = super::per_backend!(conn, c => diesel::sql_query(query).get_result(c))?;
+    Ok(Position {
+        xid: h.xid,
+        seq: h.seq,
+    })
+}

@@ -7,6 +7,8 @@ use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{DeviceId, UserId};
+use crate::json_body::JsonBody;
+use crate::query_params::QueryParams;
 use crate::service::admin;
 use crate::startup::AppState;
 
@@ -23,7 +25,7 @@ pub async fn list_agencies(
 pub async fn create_agency(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewAgency>,
+    body: JsonBody<NewAgency>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
     let v = super::with_conn(&state, move |c, _| admin::create_agency(c, &caller, req)).await?;
@@ -43,7 +45,7 @@ pub async fn list_users(
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewUserRequest>,
+    body: JsonBody<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
     let v = super::with_conn(&state, move |c, _| admin::create_user(c, &caller, req)).await?;
@@ -92,7 +94,7 @@ pub async fn revoke_device(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<Revocation>,
+    body: JsonBody<Revocation>,
 ) -> Result<HttpResponse, ApiError> {
     let id: DeviceId = path.parse().map_err(|_| {
         ApiError::new(
@@ -112,7 +114,7 @@ pub async fn revoke_device(
 pub async fn audit_log(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<AuditQuery>,
+    query: QueryParams<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let v = super::with_conn(&state, move |c, _| admin::read_audit_log(c, &caller, q)).await?;

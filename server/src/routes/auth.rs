@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use crate::api::accounts::{LoginRequest, PasswordChange, RefreshRequest};
 use crate::auth::{Caller, ClientAddr, Keys};
 use crate::error::ApiError;
+use crate::json_body::JsonBody;
 use crate::service::accounts;
 use crate::startup::AppState;
 
@@ -14,7 +15,7 @@ pub async fn login(
     state: web::Data<AppState>,
     keys: web::Data<Keys>,
     addr: ClientAddr,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let resp = accounts::login(&state, keys, body.into_inner(), addr.0).await?;
     Ok(HttpResponse::Ok().json(resp))
@@ -26,7 +27,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     keys: web::Data<Keys>,
     addr: ClientAddr,
-    body: web::Json<RefreshRequest>,
+    body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
     let resp = super::with_conn(&state, move |conn, st| {
@@ -40,7 +41,7 @@ pub async fn refresh(
 pub async fn change_password(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<PasswordChange>,
+    body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     accounts::change_password(&state, caller, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

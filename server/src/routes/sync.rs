@@ -6,6 +6,8 @@ use sync_protocol::wire::PushRequest;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::json_body::JsonBody;
+use crate::query_params::QueryParams;
 use crate::service;
 use crate::startup::AppState;
 
@@ -13,7 +15,7 @@ use crate::startup::AppState;
 pub async fn push(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<PushRequest>,
+    body: JsonBody<PushRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
     let resp = super::with_conn(&state, move |conn, st| {
@@ -30,14 +32,14 @@ pub struct PullQuery {
     /// The cursor from the previous page; absent for a first pull.
     pub cursor: Option<String>,
     /// Page size, at most the server's.
-    pub limit: Option<u32>,
+    pub limit: Option<i64>,
 }
 
 /// Pulls one page of changes since the cursor.
 pub async fn pull(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PullQuery>,
+    query: QueryParams<PullQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let resp = super::with_conn(&state, move |conn, st| {

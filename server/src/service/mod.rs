@@ -6,7 +6,11 @@ pub mod admin;
 pub mod audit;
 pub mod authorize;
 pub mod housekeeping;
+pub mod names;
+mod page_limit;
 pub mod sync;
+
+pub use page_limit::page_limit;
 
 use actix_web::web;
 

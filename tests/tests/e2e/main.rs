@@ -6,6 +6,7 @@ mod accounts;
 mod bad_input;
 mod cursor;
 mod docs;
+mod input_rules;
 mod load;
 mod merge;
 mod retries;

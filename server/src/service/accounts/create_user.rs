@@ -9,6 +9,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::ids::UserId;
 
 use super::password_rules;
+use crate::service::names::visible_name;
 
 /// Creates an account.
 pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<UserView, ApiError> {
@@ -24,13 +25,12 @@ pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<User
         ));
     }
     password_rules::check_strength(&req.password)?;
-    let display_name = req.display_name.trim();
-    if display_name.is_empty() || display_name.chars().count() > 200 {
-        return Err(ApiError::new(
+    let display_name = visible_name(&req.display_name, 200).map_err(|why| {
+        ApiError::new(
             ErrorCode::InvalidDisplayName,
-            "the display name is 1 to 200 characters",
-        ));
-    }
+            format!("the display name {why}"),
+        )
+    })?;
     match (req.role, req.agency_id) {
         (Role::Officer | Role::AgencyAdmin, None) => {
             return Err(ApiError::new(

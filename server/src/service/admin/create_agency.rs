@@ -7,6 +7,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::ids::AgencyId;
 use crate::service::audit;
 use crate::service::authorize;
+use crate::service::names::{same_name, visible_name};
 
 /// Creates an agency (regency admins).
 pub fn create_agency(
@@ -29,19 +30,19 @@ pub fn create_agency(
 
 /// Checks and stores a new agency; the caller decides who may.
 pub fn insert_agency(conn: &mut AnyConnection, req: NewAgency) -> Result<AgencyView, ApiError> {
-    let name = req.name.trim();
-    let kind = req.kind.trim();
-    if name.is_empty() || name.chars().count() > 200 || kind.is_empty() || kind.len() > 32 {
-        return Err(ApiError::new(
+    let invalid = |field: &str, why: String| {
+        ApiError::new(
             ErrorCode::InvalidAgency,
-            "an agency has a name (1-200 characters) and a kind (1-32 characters)",
-        ));
-    }
+            format!("the agency's {field} {why}"),
+        )
+    };
+    let name = visible_name(&req.name, 200).map_err(|why| invalid("name", why))?;
+    let kind = visible_name(&req.kind, 32).map_err(|why| invalid("kind", why))?;
     let id = AgencyId::generate();
-    if !agencies::insert(conn, id, name, kind)? {
+    if let Some(taken) = agencies::insert_unless_named(conn, id, name, kind, same_name)? {
         return Err(ApiError::new(
             ErrorCode::AgencyExists,
-            format!("an agency named `{name}` exists"),
+            format!("an agency named `{taken}` exists (names are compared ignoring case)"),
         ));
     }
     Ok(AgencyView {

@@ -12,12 +12,7 @@ pub(super) fn format_cursor(epoch: Epoch, p: Position) -> String {
 
 /// Reads a cursor this server issued in the current `epoch`.
 pub(super) fn parse_cursor(s: &str, epoch: Epoch) -> Result<Position, ApiError> {
-    let invalid = || {
-        ApiError::new(
-            ErrorCode::InvalidCursor,
-            "the cursor is not one this server issued; pull without a cursor to start over",
-        )
-    };
+    let invalid = cursor_not_issued;
     let mut parts = s.split('.');
     let (Some("v1"), Some(e), Some(xid), Some(seq), None) = (
         parts.next(),
@@ -42,4 +37,12 @@ pub(super) fn parse_cursor(s: &str, epoch: Epoch) -> Result<Position, ApiError> 
         return Err(invalid());
     }
     Ok(Position { xid, seq })
+}
+
+/// The answer to a cursor this server did not issue: damaged, cut short, or made up.
+pub(super) fn cursor_not_issued() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidCursor,
+        "the cursor is not one this server issued; pull without a cursor to start over",
+    )
 }

@@ -1,7 +1,7 @@
 //! Pull: one page of the changes in the caller's scope since their cursor.
 
 use super::REGENCY_SCOPE;
-use super::cursor::{format_cursor, parse_cursor};
+use super::cursor::{cursor_not_issued, format_cursor, parse_cursor};
 use crate::api::sync::PullPage;
 use crate::auth::Caller;
 use crate::config::Limits;
@@ -9,6 +9,7 @@ use crate::db::changes::{self, Position};
 use crate::db::{self, AnyConnection, meta};
 use crate::error::ApiError;
 use crate::service::authorize::authorize;
+use crate::service::page_limit;
 
 /// One page of changes since `cursor`.
 pub fn pull(
@@ -16,19 +17,22 @@ pub fn pull(
     limits: &Limits,
     caller: &Caller,
     cursor: Option<&str>,
-    limit: Option<u32>,
+    limit: Option<i64>,
 ) -> Result<PullPage, ApiError> {
-    let limit = i64::from(
-        limit
-            .unwrap_or(limits.pull_page_size)
-            .clamp(1, limits.pull_page_size),
-    );
+    let limit = page_limit(limit, limits.pull_page_size, limits.pull_page_size)?;
     db::read_tx(conn, |c| {
         authorize(c, caller)?;
         let epoch = meta::epoch(c)?;
         let after = match cursor {
             None | Some("") => Position::default(),
-            Some(s) => parse_cursor(s, epoch)?,
+            Some(s) => {
+                let after = parse_cursor(s, epoch)?;
+                let highest = changes::highest_issuable(c)?;
+                if after.xid > highest.xid || after.seq > highest.seq {
+                    return Err(cursor_not_issued());
+                }
+                after
+            }
         };
         let scopes = vec![REGENCY_SCOPE.to_owned()];
         let page = changes::changed_since(c, &scopes, after, limit)?;
