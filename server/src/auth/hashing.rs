@@ -2,18 +2,27 @@
 //! while a database connection is held. Argon2id takes tens of milliseconds and 19 MiB per
 //! check by design; a flood of sign-ins then queues here, briefly, and is refused
 //! `503 sign_in_busy`, while sync requests keep every database connection.
+//!
+//! The threads are this module's own, as many as checks may run, not actix's blocking pool:
+//! there every check landed on whichever of dozens of threads was free, and each thread's
+//! malloc arena kept its 19 MiB after the check, so a sign-in flood left the server at about
+//! 500 MiB (`docs/benchmarks.md`, 2026-12-02). On a few long-lived threads the memory is
+//! reused from one check to the next.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
+
+type Job = Box<dyn FnOnce() + Send>;
 
 use crate::error::{ApiError, ErrorCode};
 
 /// The password checks that may run at once, and how long a sign-in waits for one.
 pub struct PasswordHashing {
     permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     queue_wait: Duration,
     running: AtomicI64,
     waiting: AtomicI64,
@@ -29,10 +38,39 @@ pub struct HashingLoad {
 }
 
 impl PasswordHashing {
-    /// At most `concurrent` checks at once; a request waits at most `queue_wait` for one.
+    /// At most `concurrent` checks at once, each on one of `concurrent` threads started here
+    /// (they end when this is dropped); a request waits at most `queue_wait` for one.
     pub fn new(concurrent: usize, queue_wait: Duration) -> Self {
+        let concurrent = concurrent.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..concurrent {
+            let queue = Arc::clone(&queue);
+            let started = std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, not while it runs.
+                        let next = queue
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|q| q.recv().map_err(|_| ()));
+                        match next {
+                            // A panic ends one check, not the thread: the pool keeps its size.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(()) => return,
+                        }
+                    }
+                });
+            if let Err(e) = started {
+                tracing::error!(error = %e, "cannot start a password-check thread");
+            }
+        }
         PasswordHashing {
-            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(concurrent)),
+            jobs,
             queue_wait,
             running: AtomicI64::new(0),
             waiting: AtomicI64::new(0),
@@ -63,13 +101,17 @@ impl PasswordHashing {
             }
         };
         let _running = Counted::new(&self.running);
-        let done = actix_web::web::block(move || {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
             let out = work();
             drop(permit);
-            out
-        })
-        .await;
-        Ok(done?)
+            let _gone = tx.send(out);
+        });
+        if self.jobs.send(job).is_err() {
+            return Err(ApiError::internal("no password-check thread is running"));
+        }
+        rx.await
+            .map_err(|_| ApiError::internal("a password check ended without an answer"))
     }
 
     /// Checks running and waiting now.
