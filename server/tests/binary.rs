@@ -587,3 +587,57 @@ fn housekeeping_command_prints_what_it_deleted_and_refuses_a_zero_retention() {
         "the message names the setting"
     );
 }
+
+#[test]
+fn settings_that_cannot_serve_stop_the_start_with_a_message_naming_them() {
+    let db = Db::new(false).unwrap();
+    for (var, flag, value) in [
+        ("KAMPUNG_MAX_BODY_BYTES", "--max-body-bytes", "0"),
+        ("KAMPUNG_MAX_BATCH_OPS", "--max-batch-ops", "0"),
+        ("KAMPUNG_WORKERS", "--workers", "0"),
+        ("KAMPUNG_MAX_CONNECTIONS", "--max-connections", "0"),
+        ("KAMPUNG_POOL_SIZE", "--pool-size", "0"),
+        ("KAMPUNG_PULL_PAGE_SIZE", "--pull-page-size", "1001"),
+        ("KAMPUNG_HEADER_TIMEOUT_SECS", "--header-timeout-secs", "0"),
+        ("KAMPUNG_BODY_TIMEOUT_SECS", "--body-timeout-secs", "0"),
+        ("KAMPUNG_ACCESS_TTL_SECS", "--access-ttl-secs", "0"),
+    ] {
+        let out = exit_within(
+            Command::new(BIN)
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .env("DATABASE_URL", &db.url)
+                .env("KAMPUNG_JWT_SECRET", SECRET)
+                .env(var, value),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(stderr.contains(flag), "{var}={value}: {stderr}");
+        assert!(
+            !db.dir.join("sync.db").exists(),
+            "{var}={value}: no database created for a server that never ran"
+        );
+    }
+}
+
+/// Runs `cmd` to its end; a server that starts instead is killed and fails the test rather
+/// than hang it.
+fn exit_within(cmd: &mut Command) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + shared::WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running, so it started: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
