@@ -641,3 +641,58 @@ fn exit_within(cmd: &mut Command) -> std::process::Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// A file for a child's standard error, as a service manager or `2>log` gives it.
+fn stderr_file(db: &Db, name: &str) -> (std::path::PathBuf, std::fs::File) {
+    let path = db.dir.join(name);
+    let file = std::fs::File::create(&path).unwrap();
+    (path, file)
+}
+
+#[test]
+fn a_failing_command_prints_its_error_once_on_stderr() {
+    let db = Db::new(false).unwrap();
+    let (path, file) = stderr_file(&db, "stderr.log");
+    let status = Command::new(BIN)
+        .args(["migrate", "--log-format", "text"])
+        .env("DATABASE_URL", "mysql://root@localhost/x")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let written = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        written.matches("unsupported DATABASE_URL").count(),
+        1,
+        "{written}"
+    );
+    assert!(
+        written.starts_with("error: unsupported DATABASE_URL"),
+        "{written}"
+    );
+    assert!(!written.contains("\x1b["), "{written:?}");
+}
+
+#[test]
+fn text_logs_written_to_a_file_carry_no_colour_codes() {
+    let db = Db::new(false).unwrap();
+    let (path, file) = stderr_file(&db, "server.log");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "text"])
+        .env("DATABASE_URL", &db.url)
+        .env("KAMPUNG_DATA_DIR", db.dir.join("data"))
+        .env("KAMPUNG_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    wait_until("the server logs that it listens", || {
+        std::fs::read_to_string(&path).is_ok_and(|l| l.contains("listening"))
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!written.contains("\x1b["), "{written:?}");
+}
