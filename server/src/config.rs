@@ -155,6 +155,10 @@ pub struct ServeArgs {
     /// Keep it below the process's file-descriptor limit (docs/operations.md).
     #[arg(long, env = "KAMPUNG_MAX_CONNECTIONS", default_value_t = 512, value_parser = at_least_one_usize())]
     pub max_connections: usize,
+    /// Origins of browser consoles allowed to call the API, comma-separated, exactly as a
+    /// browser sends them (`https://admin.example.go.id`). None: no CORS headers at all.
+    #[arg(long, env = "KAMPUNG_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::cors::parse_origin)]
+    pub cors_origins: Vec<String>,
     /// Access token lifetime in seconds.
     #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60, value_parser = clap::value_parser!(i64).range(1..))]
     pub access_ttl_secs: i64,
@@ -351,6 +355,7 @@ impl ServeArgs {
             body_timeout_secs: 120,
             keep_alive_secs: 15,
             max_connections: 512,
+            cors_origins: Vec::new(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 180,
             load: LoadArgs::default(),

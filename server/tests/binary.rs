@@ -696,3 +696,36 @@ fn text_logs_written_to_a_file_carry_no_colour_codes() {
     let written = std::fs::read_to_string(&path).unwrap();
     assert!(!written.contains("\x1b["), "{written:?}");
 }
+
+#[test]
+fn cors_origins_browsers_never_send_stop_the_start_with_a_message() {
+    let db = Db::new(false).unwrap();
+    for (value, says) in [
+        ("*", "every web site"),
+        (
+            "https://admin.example.go.id/",
+            "write `https://admin.example.go.id`",
+        ),
+        (
+            "https://admin.example.go.id/console",
+            "write `https://admin.example.go.id`",
+        ),
+        (
+            "https://admin.example.go.id,ftp://files.example.go.id",
+            "http or https",
+        ),
+        ("admin.example.go.id", "not an origin"),
+    ] {
+        let out = exit_within(
+            Command::new(BIN)
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .env("DATABASE_URL", &db.url)
+                .env("KAMPUNG_JWT_SECRET", SECRET)
+                .env("KAMPUNG_CORS_ORIGINS", value),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {stderr}");
+        assert!(stderr.contains("--cors-origins"), "{value}: {stderr}");
+        assert!(stderr.contains(says), "{value}: {stderr}");
+    }
+}
