@@ -9,7 +9,6 @@ use actix_web::middleware::Condition;
 use crate::request_log::REQUEST_ID_HEADER;
 
 /// One `--cors-origins` entry, as a browser sends it in `Origin`: `scheme://host[:port]`.
-/// Anything else would never match and leave the console refused with no clue why.
 pub fn parse_origin(given: &str) -> Result<String, String> {
     let given = given.trim();
     if given == "*" {
@@ -27,8 +26,9 @@ pub fn parse_origin(given: &str) -> Result<String, String> {
             "`{given}` is not an http or https origin such as https://admin.example.go.id"
         ));
     }
-    // The serialised origin has no user, path, query or default port, and a lowercase
-    // host: exactly what browsers send, so anything else would never match.
+    // The serialised origin (no user, path, query or default port; a lowercase host) is
+    // what browsers send: any other spelling would never match, and the console would be
+    // refused with no clue why.
     let origin = url.origin().ascii_serialization();
     if origin != given {
         return Err(format!(
