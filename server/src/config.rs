@@ -101,7 +101,13 @@ impl DbArgs {
     }
 }
 
-/// Flags for `serve`.
+/// `usize` has no ranged parser of its own in clap.
+fn at_least_one_usize() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..)
+}
+
+/// Flags for `serve`. A number that cannot serve (no connections, an empty body limit, a
+/// timeout that expires at once) is a usage error, before anything starts.
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
     /// The database.
@@ -115,45 +121,50 @@ pub struct ServeArgs {
     #[arg(long, env = "KAMPUNG_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// Largest request body accepted, in bytes (after gzip decompression).
-    #[arg(long, env = "KAMPUNG_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "KAMPUNG_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024, value_parser = at_least_one_usize())]
     pub max_body_bytes: usize,
     /// Most operations accepted in one push.
-    #[arg(long, env = "KAMPUNG_MAX_BATCH_OPS", default_value_t = 500)]
+    #[arg(long, env = "KAMPUNG_MAX_BATCH_OPS", default_value_t = 500, value_parser = at_least_one_usize())]
     pub max_batch_ops: usize,
     /// Records per pull page, unless the client asks for fewer.
-    #[arg(long, env = "KAMPUNG_PULL_PAGE_SIZE", default_value_t = 200)]
+    #[arg(long, env = "KAMPUNG_PULL_PAGE_SIZE", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub pull_page_size: u32,
     /// How far ahead of the server a device clock may be before its writes are flagged
     /// `clock_skew` and ordered by the server's clock instead.
     #[arg(long, env = "KAMPUNG_MAX_CLOCK_DRIFT_MS", default_value_t = 5 * 60 * 1000)]
     pub max_clock_drift_ms: u64,
     /// Database connections in the pool (default: 4 on SQLite, 16 on PostgreSQL).
-    #[arg(long, env = "KAMPUNG_POOL_SIZE")]
+    #[arg(long, env = "KAMPUNG_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
     pub pool_size: Option<u32>,
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "KAMPUNG_WORKERS")]
+    #[arg(long, env = "KAMPUNG_WORKERS", value_parser = at_least_one_usize())]
     pub workers: Option<usize>,
     /// Seconds a client has to send a request's headers, from the connection's start or the
     /// end of its previous request; then `408`.
-    #[arg(long, env = "KAMPUNG_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "KAMPUNG_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_timeout_secs: u64,
     /// Seconds a client has to send a whole request body, from the request's start; then
     /// `408 request_timeout` and the connection is closed.
-    #[arg(long, env = "KAMPUNG_BODY_TIMEOUT_SECS", default_value_t = 120)]
+    #[arg(long, env = "KAMPUNG_BODY_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout_secs: u64,
-    /// Seconds an idle keep-alive connection is kept open.
+    /// Seconds an idle keep-alive connection is kept open; 0 closes each connection after
+    /// its answer.
     #[arg(long, env = "KAMPUNG_KEEP_ALIVE_SECS", default_value_t = 15)]
     pub keep_alive_secs: u64,
     /// Most open client connections, shared among the workers; more wait to be accepted.
     /// Keep it below the process's file-descriptor limit (docs/operations.md).
-    #[arg(long, env = "KAMPUNG_MAX_CONNECTIONS", default_value_t = 512)]
+    #[arg(long, env = "KAMPUNG_MAX_CONNECTIONS", default_value_t = 512, value_parser = at_least_one_usize())]
     pub max_connections: usize,
+    /// Origins of browser consoles allowed to call the API, comma-separated, exactly as a
+    /// browser sends them (`https://admin.example.go.id`). None: no CORS headers at all.
+    #[arg(long, env = "KAMPUNG_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::cors::parse_origin)]
+    pub cors_origins: Vec<String>,
     /// Access token lifetime in seconds.
-    #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60)]
+    #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60, value_parser = clap::value_parser!(i64).range(1..))]
     pub access_ttl_secs: i64,
     /// Refresh credential lifetime in days. Each refresh starts a new period, so a device
     /// that syncs at least this often never has to sign in again.
-    #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180)]
+    #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..))]
     pub refresh_ttl_days: i64,
     /// How much one client, and sign-in as a whole, may ask at once.
     #[command(flatten)]
@@ -305,7 +316,8 @@ pub struct Limits {
 }
 
 impl ServeArgs {
-    /// The limits part of the flags.
+    /// The limits part of the flags. Arguments built in code, not parsed, skip clap's
+    /// ranges: hence the clamps here and in [`ServeArgs::auth_policy`].
     pub fn limits(&self) -> Limits {
         Limits {
             max_body_bytes: self.max_body_bytes,
@@ -343,6 +355,7 @@ impl ServeArgs {
             body_timeout_secs: 120,
             keep_alive_secs: 15,
             max_connections: 512,
+            cors_origins: Vec::new(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 180,
             load: LoadArgs::default(),

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod body_timeout;
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod decompress;
 pub mod error;

@@ -21,7 +21,8 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
+            // Not through the log as well: text logs go to standard error too, and the
+            // message would be printed twice.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

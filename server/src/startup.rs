@@ -96,11 +96,14 @@ impl Application {
         let workers = args.workers.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
+        let cors_origins = args.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(keys.clone())
                 .app_data(web::PayloadConfig::default().limit(limits.max_body_bytes))
+                // Inside the request log: preflights are logged and carry a request id too.
+                .wrap(crate::cors::middleware(&cors_origins))
                 .wrap_fn(move |mut req, srv| {
                     let started = Instant::now();
                     crate::body_timeout::limit_body_time(&mut req, body_timeout);

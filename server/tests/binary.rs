@@ -587,3 +587,145 @@ fn housekeeping_command_prints_what_it_deleted_and_refuses_a_zero_retention() {
         "the message names the setting"
     );
 }
+
+#[test]
+fn settings_that_cannot_serve_stop_the_start_with_a_message_naming_them() {
+    let db = Db::new(false).unwrap();
+    for (var, flag, value) in [
+        ("KAMPUNG_MAX_BODY_BYTES", "--max-body-bytes", "0"),
+        ("KAMPUNG_MAX_BATCH_OPS", "--max-batch-ops", "0"),
+        ("KAMPUNG_WORKERS", "--workers", "0"),
+        ("KAMPUNG_MAX_CONNECTIONS", "--max-connections", "0"),
+        ("KAMPUNG_POOL_SIZE", "--pool-size", "0"),
+        ("KAMPUNG_PULL_PAGE_SIZE", "--pull-page-size", "1001"),
+        ("KAMPUNG_HEADER_TIMEOUT_SECS", "--header-timeout-secs", "0"),
+        ("KAMPUNG_BODY_TIMEOUT_SECS", "--body-timeout-secs", "0"),
+        ("KAMPUNG_ACCESS_TTL_SECS", "--access-ttl-secs", "0"),
+    ] {
+        let out = exit_within(
+            Command::new(BIN)
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .env("DATABASE_URL", &db.url)
+                .env("KAMPUNG_JWT_SECRET", SECRET)
+                .env(var, value),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(stderr.contains(flag), "{var}={value}: {stderr}");
+        assert!(
+            !db.dir.join("sync.db").exists(),
+            "{var}={value}: no database created for a server that never ran"
+        );
+    }
+}
+
+/// Runs `cmd` to its end; a server that starts instead is killed and fails the test rather
+/// than hang it.
+fn exit_within(cmd: &mut Command) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + shared::WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running, so it started: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A file for a child's standard error, as a service manager or `2>log` gives it.
+fn stderr_file(db: &Db, name: &str) -> (std::path::PathBuf, std::fs::File) {
+    let path = db.dir.join(name);
+    let file = std::fs::File::create(&path).unwrap();
+    (path, file)
+}
+
+#[test]
+fn a_failing_command_prints_its_error_once_on_stderr() {
+    let db = Db::new(false).unwrap();
+    let (path, file) = stderr_file(&db, "stderr.log");
+    let status = Command::new(BIN)
+        .args(["migrate", "--log-format", "text"])
+        .env("DATABASE_URL", "mysql://root@localhost/x")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let written = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        written.matches("unsupported DATABASE_URL").count(),
+        1,
+        "{written}"
+    );
+    assert!(
+        written.starts_with("error: unsupported DATABASE_URL"),
+        "{written}"
+    );
+    assert!(!written.contains("\x1b["), "{written:?}");
+}
+
+#[test]
+fn text_logs_written_to_a_file_carry_no_colour_codes() {
+    let db = Db::new(false).unwrap();
+    let (path, file) = stderr_file(&db, "server.log");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "text"])
+        .env("DATABASE_URL", &db.url)
+        .env("KAMPUNG_DATA_DIR", db.dir.join("data"))
+        .env("KAMPUNG_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap();
+    wait_until("the server logs that it listens", || {
+        std::fs::read_to_string(&path).is_ok_and(|l| l.contains("listening"))
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!written.contains("\x1b["), "{written:?}");
+}
+
+#[test]
+fn cors_origins_browsers_never_send_stop_the_start_with_a_message() {
+    let db = Db::new(false).unwrap();
+    for (value, says) in [
+        ("*", "every web site"),
+        (
+            "https://admin.example.go.id/",
+            "write `https://admin.example.go.id`",
+        ),
+        (
+            "https://admin.example.go.id/console",
+            "write `https://admin.example.go.id`",
+        ),
+        (
+            "https://admin.example.go.id,ftp://files.example.go.id",
+            "http or https",
+        ),
+        ("admin.example.go.id", "not an origin"),
+    ] {
+        let out = exit_within(
+            Command::new(BIN)
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .env("DATABASE_URL", &db.url)
+                .env("KAMPUNG_JWT_SECRET", SECRET)
+                .env("KAMPUNG_CORS_ORIGINS", value),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{value}: {stderr}");
+        assert!(stderr.contains("--cors-origins"), "{value}: {stderr}");
+        assert!(stderr.contains(says), "{value}: {stderr}");
+    }
+}

@@ -390,6 +390,18 @@ pub struct Reply {
     pub body: Value,
     /// The `retry-after` header, if any.
     pub retry_after: Option<String>,
+    /// Every header, names in lowercase.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// The first value of header `name` (lowercase), if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl TestServer {
@@ -420,12 +432,23 @@ impl TestServer {
         };
         let content_type = header("content-type");
         let retry_after = header("retry-after");
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let (status, body) = read(resp);
         Reply {
             status,
             content_type,
             body,
             retry_after,
+            headers,
         }
     }
 }

@@ -15,6 +15,8 @@ use crate::error::ErrorCode;
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
+        // Probes that ask with HEAD get the same status; actix leaves the body out.
+        .route("/healthz", web::head().to(health::healthz))
         .route("/v1/me", web::get().to(auth::me))
         .service(
             web::scope("/v1/auth")

@@ -15,6 +15,7 @@ kampung_sync_tests::on_both_backends!(
     gzip_bodies_are_accepted,
     tokens_are_checked_and_a_device_cannot_push_for_another,
     health_reports_the_database,
+    health_answers_head_like_get_without_a_body,
 );
 
 fn error_code(body: &Value) -> &str {
@@ -371,6 +372,15 @@ fn health_reports_the_database(b: Backend) {
             "postgres"
         }
     );
+}
+
+fn health_answers_head_like_get_without_a_body(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let head = s.send("HEAD", "/healthz", &[], None);
+    assert_eq!(head.status, 200, "{head:?}");
+    assert_eq!(head.body, Value::String(String::new()), "{head:?}");
+    assert_eq!(head.content_type.as_deref(), Some("application/json"));
 }
 
 /// An operator's probe: while PostgreSQL refuses this database's connections `/healthz`

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod bad_input;
+mod browser_consoles;
 mod cursor;
 mod docs;
 mod input_rules;
