@@ -84,7 +84,8 @@ pub struct DbArgs {
     /// file `kampung-sync.db` in the data folder.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Folder for the default SQLite database and the generated token secret.
+    /// Folder for the default SQLite database, the generated token secret and the first
+    /// administrator's one-time password.
     #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 }
