@@ -152,9 +152,12 @@ fn reset_password(args: UserResetArgs) -> anyhow::Result<()> {
              refresh credentials: {}",
             reset.user.username, reset.revoked_credentials
         )
-        .and_then(|()| match generated {
-            true => writeln!(out, "password: {password}"),
-            false => Ok(()),
+        .and_then(|()| {
+            if generated {
+                writeln!(out, "password: {password}")
+            } else {
+                Ok(())
+            }
         })
         .and_then(|()| out.flush())
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot print to standard output: {e}")))

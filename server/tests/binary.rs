@@ -330,6 +330,42 @@ fn with_stdout_and_stderr_closed_the_first_start_serves_and_leaves_the_password_
     assert_eq!(body["must_change_password"], true, "{body}");
 }
 
+#[test]
+fn a_first_start_that_cannot_write_the_password_file_creates_no_administrator_and_stops() {
+    let db = Db::new(false).unwrap();
+    let not_a_folder = db.dir.join("data");
+    std::fs::write(&not_a_folder, "a file where the data folder should be").unwrap();
+    let mut server = Running(
+        Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .env("KAMPUNG_DATA_DIR", &not_a_folder)
+            .env("KAMPUNG_JWT_SECRET", SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut status = None;
+    wait_until("the start stops", || {
+        status = server.0.try_wait().unwrap();
+        status.is_some()
+    });
+    assert!(!status.unwrap().success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut server.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("cannot create the first administrator"),
+        "{stderr}"
+    );
+    let mut conn = db::connect(&db.url).unwrap();
+    assert_eq!(
+        db::users::count(&mut conn).unwrap(),
+        0,
+        "no administrator whose password nobody has"
+    );
+}
+
 /// Runs a command of the binary on `db` with `input` on standard input.
 fn run_command(db: &Db, args: &[&str], input: &str) -> std::process::Output {
     let mut child = Command::new(BIN)
