@@ -84,7 +84,8 @@ pub struct DbArgs {
     /// file `kampung-sync.db` in the data folder.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Folder for the default SQLite database and the generated token secret.
+    /// Folder for the default SQLite database, the generated token secret and the first
+    /// administrator's one-time password.
     #[arg(long, env = "KAMPUNG_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 }
@@ -252,6 +253,21 @@ pub enum UserAction {
     /// Create a user. The password is read from standard input (one line), or generated
     /// and printed when standard input is a terminal or empty.
     Add(UserAddArgs),
+    /// Give a user who lost their password a new one, to be changed at the next sign-in;
+    /// ends the user's refresh credentials. The password is read from standard input (one
+    /// line), or generated and printed when standard input is a terminal or empty.
+    ResetPassword(UserResetArgs),
+}
+
+/// Flags for `user reset-password`.
+#[derive(Clone, Debug, Args)]
+pub struct UserResetArgs {
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Sign-in name.
+    #[arg(long)]
+    pub username: String,
 }
 
 /// Flags for `user add`.

@@ -1,14 +1,17 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 
 use kampung_sync::api::accounts::NewUserRequest;
 use kampung_sync::api::admin::NewAgency;
 use kampung_sync::auth::{Role, password};
-use kampung_sync::config::{AgencyAction, Cli, Command, DbArgs, EpochAction, UserAction};
+use kampung_sync::config::{
+    AgencyAction, Cli, Command, DbArgs, EpochAction, UserAction, UserResetArgs,
+};
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
+use kampung_sync::error::ApiError;
 use kampung_sync::ids::AgencyId;
 use kampung_sync::service::audit::{self, Entry};
 use kampung_sync::service::{accounts, admin, housekeeping};
@@ -102,6 +105,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User {
+            action: UserAction::ResetPassword(args),
+        } => reset_password(args),
         Command::Housekeeping { db, retention } => {
             let mut conn = open(&db)?;
             let swept =
@@ -132,6 +138,33 @@ fn run(command: Command) -> anyhow::Result<()> {
 fn open(args: &DbArgs) -> anyhow::Result<PooledConn> {
     let pool = db::open(&Backend::from_url(&args.url())?, 1)?;
     Ok(pool.get()?)
+}
+
+/// `user reset-password`. The new password is shown before the reset commits: one that
+/// could not be printed is never set.
+fn reset_password(args: UserResetArgs) -> anyhow::Result<()> {
+    let (password, generated) = read_or_generate_password()?;
+    let mut conn = open(&args.db)?;
+    accounts::reset_password(&mut conn, &args.username, &password, |reset| {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "reset the password of {}: it must be changed at the next sign-in; revoked \
+             refresh credentials: {}",
+            reset.user.username, reset.revoked_credentials
+        )
+        .and_then(|()| {
+            if generated {
+                writeln!(out, "password: {password}")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot print to standard output: {e}")))
+    })
+    .map_err(anyhow::Error::new)?;
+    Ok(())
 }
 
 /// One line from standard input, or a generated password when there is none to read.

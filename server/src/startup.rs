@@ -31,6 +31,8 @@ pub struct AppState {
     pub hashing: PasswordHashing,
     /// Requests in progress per device and per user.
     pub in_flight: Arc<InFlight>,
+    /// The data folder (the first administrator's password file is there).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// A built, not yet running, server.
@@ -64,14 +66,10 @@ impl Application {
         });
         let pool = db::open(&backend, pool_size)?;
         let mut conn = pool.get()?;
-        if let Some((user, password)) = accounts::bootstrap_admin(&mut conn)
-            .map_err(|e| anyhow::anyhow!("cannot create the first administrator: {e}"))?
+        if let Some(first) = accounts::bootstrap_admin(&mut conn, &args.db.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the first administrator: {e:#}"))?
         {
-            // Printed once, to the operator's terminal only: never through the log.
-            println!(
-                "\nNo users yet: created the first administrator.\n  user name: {user}\n  \
-                 password:  {password}\nSign in and change this password; it is not shown again.\n"
-            );
+            first.announce();
         }
         drop(conn);
         crate::auth::password::prepare();
@@ -87,6 +85,7 @@ impl Application {
                 Duration::from_millis(args.load.password_queue_ms),
             ),
             in_flight: InFlight::new(args.load.device_concurrency, args.load.user_concurrency),
+            data_dir: args.db.data_dir.clone(),
         });
         spawn_housekeeping(state.clone(), args.retention);
         let port = listener.local_addr()?.port();

@@ -110,22 +110,6 @@ impl Server {
         }
     }
 
-    /// The first administrator's one-time password, once the server has printed it.
-    fn admin_password(&self) -> String {
-        let mut lines = Vec::new();
-        let deadline = std::time::Instant::now() + shared::WAIT;
-        while let Ok(line) = self
-            .stdout
-            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-        {
-            if let Some(p) = line.trim().strip_prefix("password:") {
-                return p.trim().to_owned();
-            }
-            lines.push(line);
-        }
-        panic!("no one-time password printed: {lines:?}");
-    }
-
     /// Stops the server and returns everything it printed to standard output: all of it,
     /// since the pipe has closed.
     fn stop_and_read_stdout(mut self) -> Vec<String> {
@@ -154,6 +138,19 @@ impl Server {
 
     fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         post(&self.base, path, token, body)
+    }
+
+    /// A signed-in `GET`: (status, body).
+    fn get_with(&self, path: &str, token: &str) -> (u16, Value) {
+        let mut resp = agent()
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            resp.body_mut().read_json().unwrap_or(Value::Null),
+        )
     }
 
     /// The peak resident memory of the server process so far (`VmHWM`), in bytes.
@@ -221,16 +218,53 @@ fn login(s: &Server, user: &str, password: &str, device: Uuid) -> String {
     body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// The first administrator's one-time password, from the file the first start wrote.
+fn admin_password(db: &Db) -> String {
+    let file = db.dir.join("data").join("first-admin-password");
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()))
+        .trim_end()
+        .to_owned()
+}
+
+/// Signs `user` in with a one-time password and replaces it with `new`, as the server
+/// requires before anything else; the access token, which then works everywhere.
+fn sign_in_and_change_password(
+    s: &Server,
+    user: &str,
+    one_time: &str,
+    new: &str,
+    device: Uuid,
+) -> String {
+    let (st, body) = s.post(
+        "/v1/auth/login",
+        None,
+        &json!({"username": user, "password": one_time, "device_id": device}),
+    );
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["must_change_password"], true, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let (st, _) = s.get_with("/v1/admin/users", &token);
+    assert_eq!(st, 403, "nothing else before the change");
+    let (st, body) = s.post(
+        "/v1/auth/password",
+        Some(&token),
+        &json!({"current_password": one_time, "new_password": new}),
+    );
+    assert_eq!(st, 204, "{body}");
+    token
+}
+
 fn household(seq: u64, id: Uuid, seen: u64, kind: &str, fields: Value) -> Value {
     json!({"seq": seq, "collection": "households", "record_id": id, "kind": kind,
            "ctx": {"vv": {"server": seen}}, "hlc": {"wall_ms": 1_764_300_000_000u64}, "fields": fields})
 }
 
 #[test]
-fn first_start_prints_a_one_time_admin_password_that_signs_in() {
+fn first_start_leaves_a_one_time_admin_password_in_a_file_that_signs_in() {
     let db = Db::new(false).unwrap();
     let s = Server::start(&db);
-    let password = s.admin_password();
+    let password = admin_password(&db);
     assert!(password.len() >= 20);
     login(&s, "admin", &password, Uuid::now_v7());
     s.kill();
@@ -241,6 +275,189 @@ fn first_start_prints_a_one_time_admin_password_that_signs_in() {
         printed.iter().all(|l| !l.contains("password")),
         "{printed:?}"
     );
+}
+
+/// Kills the process when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn with_stdout_and_stderr_closed_the_first_start_serves_and_leaves_the_password_in_an_owner_only_file()
+ {
+    let db = Db::new(false).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = Running(
+        Command::new("sh")
+            .args(["-c", r#"exec "$0" serve --bind "$1" >&- 2>&-"#, BIN])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", &db.url)
+            .env("KAMPUNG_DATA_DIR", db.dir.join("data"))
+            .env("KAMPUNG_JWT_SECRET", SECRET)
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until("the server answers /healthz", || {
+        agent()
+            .get(format!("{base}/healthz"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+    });
+    let file = db.dir.join("data").join("first-admin-password");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a password: owner only");
+    }
+    let (st, body) = post(
+        &base,
+        "/v1/auth/login",
+        None,
+        &json!({"username": "admin", "password": admin_password(&db), "device_id": Uuid::now_v7()}),
+    );
+    assert_eq!(st, 200, "{body}");
+    assert_eq!(body["must_change_password"], true, "{body}");
+}
+
+#[test]
+fn a_first_start_that_cannot_write_the_password_file_creates_no_administrator_and_stops() {
+    let db = Db::new(false).unwrap();
+    let not_a_folder = db.dir.join("data");
+    std::fs::write(&not_a_folder, "a file where the data folder should be").unwrap();
+    let mut server = Running(
+        Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .env("KAMPUNG_DATA_DIR", &not_a_folder)
+            .env("KAMPUNG_JWT_SECRET", SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut status = None;
+    wait_until("the start stops", || {
+        status = server.0.try_wait().unwrap();
+        status.is_some()
+    });
+    assert!(!status.unwrap().success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut server.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("cannot create the first administrator"),
+        "{stderr}"
+    );
+    let mut conn = db::connect(&db.url).unwrap();
+    assert_eq!(
+        db::users::count(&mut conn).unwrap(),
+        0,
+        "no administrator whose password nobody has"
+    );
+}
+
+/// Runs a command of the binary on `db` with `input` on standard input.
+fn run_command(db: &Db, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_reset_password_lets_an_administrator_who_lost_the_password_back_in_and_forces_a_change() {
+    let db = Db::new(false).unwrap();
+    let s = Server::start(&db);
+    let device = Uuid::now_v7();
+    sign_in_and_change_password(&s, "admin", &admin_password(&db), "lupa-sandi-2026", device);
+    let (st, signed) = s.post(
+        "/v1/auth/login",
+        None,
+        &json!({"username": "admin", "password": "lupa-sandi-2026", "device_id": device}),
+    );
+    assert_eq!(st, 200, "{signed}");
+
+    // That password is lost: the operator resets it on the server's database.
+    let out = run_command(
+        &db,
+        &["user", "reset-password", "--username", "Admin"],
+        "sandi-pemulihan-2026\n",
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(printed.contains("reset the password of admin"), "{printed}");
+    assert!(
+        !printed.contains("sandi-pemulihan-2026"),
+        "a given password is never echoed"
+    );
+    let (st, body) = s.post(
+        "/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": signed["refresh_token"]}),
+    );
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (401, Some("refresh_token_revoked")),
+        "the old sessions end: {body}"
+    );
+    let (st, _) = s.post(
+        "/v1/auth/login",
+        None,
+        &json!({"username": "admin", "password": "lupa-sandi-2026", "device_id": device}),
+    );
+    assert_eq!(st, 401, "the lost password no longer signs in");
+    let token = sign_in_and_change_password(
+        &s,
+        "admin",
+        "sandi-pemulihan-2026",
+        "sandi-baru-lagi-2026",
+        device,
+    );
+    let (st, body) = s.get_with("/v1/admin/users", &token);
+    assert_eq!(st, 200, "{body}");
+
+    // With nothing on standard input, a password is generated and printed.
+    let out = run_command(&db, &["user", "reset-password", "--username", "admin"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let generated = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("no password printed: {printed}"));
+    sign_in_and_change_password(&s, "admin", generated, "sandi-ketiga-2026", device);
+
+    let out = run_command(&db, &["user", "reset-password", "--username", "nobody"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user_not_found"));
 }
 
 #[test]
@@ -369,9 +586,14 @@ fn a_short_token_secret_stops_the_start_before_anything_is_written() {
 fn crash_before_commit(pg: bool) {
     let Some(db) = Db::new(pg) else { return };
     let s = Server::start(&db);
-    let password = s.admin_password();
     let device = Uuid::now_v7();
-    let token = login(&s, "admin", &password, device);
+    let token = sign_in_and_change_password(
+        &s,
+        "admin",
+        &admin_password(&db),
+        "sandi-admin-baru-2026",
+        device,
+    );
     let r = Uuid::now_v7();
     let body = |ops: Vec<Value>| json!({"device_id": device, "ops": ops});
     let (st, first) = s.post(
@@ -471,7 +693,8 @@ fn the_readme_first_session_runs_as_written_against_the_real_binary() {
     let out = Command::new("bash")
         .args(["-euo", "pipefail", "-c", &readme_first_session()])
         .env("KS", &s.base)
-        .env("ADMIN_PASSWORD", s.admin_password())
+        .env("ADMIN_PASSWORD", admin_password(&db))
+        .env("NEW_ADMIN_PASSWORD", "sandi-admin-baru-2026")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

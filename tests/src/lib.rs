@@ -115,6 +115,11 @@ impl TestDb {
         copy
     }
 
+    /// The data folder of the servers started on it.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
     /// A direct connection, for holding locks and inspecting rows.
     pub fn connect(&self) -> AnyConnection {
         db::connect(&self.url).unwrap()
@@ -188,7 +193,7 @@ impl TestServer {
             kampung_sync::telemetry::init(kampung_sync::config::LogFormat::Text);
         }
         let db_url = db.url.clone();
-        let mut args = ServeArgs::new(&db.url, "127.0.0.1:0", db.dir.join("data"));
+        let mut args = ServeArgs::new(&db.url, "127.0.0.1:0", db.data_dir());
         args.jwt_secret = Some(SECRET.into());
         args.workers = Some(2);
         adjust(&mut args);

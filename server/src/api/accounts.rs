@@ -102,6 +102,9 @@ pub struct TokenResponse {
     pub refresh_expires_in: i64,
     /// The device the tokens are bound to.
     pub device_id: DeviceId,
+    /// The password is one-time: until it is changed, every endpoint but the password
+    /// change, `/v1/me` and refresh answers `403 password_change_required`.
+    pub must_change_password: bool,
     /// Who signed in.
     pub user: UserView,
 }

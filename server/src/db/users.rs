@@ -27,6 +27,8 @@ pub struct UserRow {
     pub created_at: i64,
     /// Last change, ms.
     pub updated_at: i64,
+    /// Until the user changes the password, they may do nothing else.
+    pub must_change_password: bool,
 }
 
 /// A new user.
@@ -43,6 +45,8 @@ pub struct NewUser<'a> {
     pub role: &'static str,
     /// Agency.
     pub agency_id: Option<AgencyId>,
+    /// The password is one-time: it must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 /// Inserts a user unless the user name (or the id) is taken; returns whether it was
@@ -59,6 +63,7 @@ pub fn insert(conn: &mut AnyConnection, u: &NewUser<'_>) -> DbResult<bool> {
         users::active.eq(true),
         users::created_at.eq(now),
         users::updated_at.eq(now),
+        users::must_change_password.eq(u.must_change_password),
     );
     let n = per_backend!(conn, c => diesel::insert_into(users::table)
         .values(row)
@@ -110,11 +115,17 @@ pub fn set_active(conn: &mut AnyConnection, id: UserId, active: bool) -> DbResul
     Ok(())
 }
 
-/// Replaces a user's password hash.
-pub fn set_password(conn: &mut AnyConnection, id: UserId, hash: &str) -> DbResult<()> {
+/// Replaces a user's password hash; `must_change` says whether the new password is one-time.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    id: UserId,
+    hash: &str,
+    must_change: bool,
+) -> DbResult<()> {
     diesel::update(users::table.find(id.to_string()))
         .set((
             users::password_hash.eq(hash),
+            users::must_change_password.eq(must_change),
             users::updated_at.eq(now_ms()),
         ))
         .execute(conn)?;

@@ -83,6 +83,8 @@ pub enum ErrorCode {
     ForbiddenRole,
     /// An agency admin reached beyond their agency.
     OtherAgency,
+    /// The password is one-time: the caller must change it before anything else.
+    PasswordChangeRequired,
     // 404
     /// No such endpoint, or the wrong method.
     NotFound,
@@ -161,7 +163,8 @@ impl ErrorCode {
             | C::DeviceNotRegistered
             | C::DeviceMismatch
             | C::ForbiddenRole
-            | C::OtherAgency => StatusCode::FORBIDDEN,
+            | C::OtherAgency
+            | C::PasswordChangeRequired => StatusCode::FORBIDDEN,
             C::NotFound | C::UserNotFound | C::DeviceNotFound => StatusCode::NOT_FOUND,
             C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             C::UsernameTaken | C::AgencyExists | C::ResyncRequired => StatusCode::CONFLICT,

@@ -99,6 +99,14 @@ impl ApiError {
         }
     }
 
+    /// The caller's password is one-time and must be changed first.
+    pub fn password_change_required() -> Self {
+        Self::new(
+            ErrorCode::PasswordChangeRequired,
+            "change your one-time password first (POST /v1/auth/password)",
+        )
+    }
+
     /// The caller's role does not allow the action.
     pub fn forbidden_role() -> Self {
         Self::new(ErrorCode::ForbiddenRole, "your role does not allow this")

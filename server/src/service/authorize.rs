@@ -45,8 +45,28 @@ impl Principal {
 }
 
 /// Checks the caller against the database: the user exists and is active, the device is
-/// registered to them and not revoked. Run inside the request's transaction.
+/// registered to them and not revoked, and no password change is due. Run inside the
+/// request's transaction.
 pub fn authorize(conn: &mut AnyConnection, caller: &Caller) -> Result<Principal, ApiError> {
+    let (principal, must_change_password) = check(conn, caller)?;
+    if must_change_password {
+        return Err(ApiError::password_change_required());
+    }
+    Ok(principal)
+}
+
+/// [`authorize`] for what a user with a one-time password may still do: change it, read
+/// their own account, refresh. Someone else chose or saw that password, so until it is
+/// replaced it opens nothing else.
+pub fn authorize_own_account(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+) -> Result<Principal, ApiError> {
+    check(conn, caller).map(|(principal, _)| principal)
+}
+
+/// The caller, and whether their password must be changed.
+fn check(conn: &mut AnyConnection, caller: &Caller) -> Result<(Principal, bool), ApiError> {
     let user = users::by_id(conn, caller.user_id)?
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken, "the token's user does not exist"))?;
     if !user.active {
@@ -60,15 +80,17 @@ pub fn authorize(conn: &mut AnyConnection, caller: &Caller) -> Result<Principal,
         Some(d) if d.revoked => return Err(ApiError::device_revoked(caller.device)),
         Some(_) => {}
     }
+    let must_change_password = user.must_change_password;
     let view = crate::api::accounts::UserView::try_from(user)?;
-    Ok(Principal {
+    let principal = Principal {
         user_id: view.id,
         username: view.username,
         role: view.role,
         agency_id: view.agency_id,
         device: caller.device,
         remote_addr: caller.remote_addr.clone(),
-    })
+    };
+    Ok((principal, must_change_password))
 }
 
 /// An agency or regency administrator.

@@ -87,6 +87,7 @@ fn main() -> anyhow::Result<()> {
             password_hash: "x",
             role: "officer",
             agency_id: None,
+            must_change_password: false,
         },
     )?;
     let device = DeviceId(Uuid::now_v7());

@@ -17,6 +17,7 @@ kampung_sync_tests::on_both_backends!(
     the_tenth_failure_locks_the_account_for_fifteen_minutes,
     many_failures_from_one_address_slow_down_every_account_there,
     the_audit_log_records_who_did_what_from_where,
+    the_first_administrator_must_change_the_one_time_password_before_anything_else,
 );
 
 fn code(body: &Value) -> &str {
@@ -513,4 +514,71 @@ fn the_audit_log_records_who_did_what_from_where(b: Backend) {
     let mut sorted = ids.clone();
     sorted.sort_by(|x, y| y.cmp(x));
     assert_eq!(ids, sorted);
+}
+
+fn the_first_administrator_must_change_the_one_time_password_before_anything_else(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let file = db.data_dir().join("first-admin-password");
+    let one_time = std::fs::read_to_string(&file).unwrap();
+    let one_time = one_time.trim_end();
+    let device = sync_protocol::DeviceId(Uuid::now_v7());
+    let (st, signed) = s.login("admin", one_time, device);
+    assert_eq!(st, 200, "{signed}");
+    assert_eq!(signed["must_change_password"], true, "{signed}");
+    let token = signed["access_token"].as_str().unwrap();
+
+    for path in ["/v1/admin/users", "/v1/admin/audit", "/v1/sync/pull"] {
+        let (st, body) = s.get(path, Some(token));
+        assert_eq!(
+            (st, code(&body)),
+            (403, "password_change_required"),
+            "{path}: {body}"
+        );
+    }
+    let (st, body) = s.post(
+        "/v1/admin/agencies",
+        Some(token),
+        &json!({"name": "Dinas Sosial", "kind": "opd"}),
+    );
+    assert_eq!((st, code(&body)), (403, "password_change_required"));
+    let (st, me) = s.get("/v1/me", Some(token));
+    assert_eq!((st, me["username"].as_str()), (200, Some("admin")));
+    let (st, fresh) = s.post(
+        "/v1/auth/refresh",
+        None,
+        &json!({"refresh_token": signed["refresh_token"]}),
+    );
+    assert_eq!(st, 200, "{fresh}");
+    assert_eq!(fresh["must_change_password"], true, "{fresh}");
+
+    let (st, body) = s.post(
+        "/v1/auth/password",
+        Some(token),
+        &json!({"current_password": one_time, "new_password": "sandi-admin-baru-2026"}),
+    );
+    assert_eq!(st, 204, "{body}");
+    let (st, body) = s.get("/v1/admin/users", Some(token));
+    assert_eq!(
+        st, 200,
+        "the same token works once the password is changed: {body}"
+    );
+    assert!(
+        !file.exists(),
+        "the file of a changed one-time password is deleted"
+    );
+    let (st, _) = s.login("admin", one_time, device);
+    assert_eq!(st, 401, "the one-time password no longer signs in");
+    let (st, signed) = s.login("admin", "sandi-admin-baru-2026", device);
+    assert_eq!(st, 200, "{signed}");
+    assert_eq!(signed["must_change_password"], false, "{signed}");
+
+    // A file left behind (the change went through another instance) goes at the next start.
+    s.stop();
+    std::fs::write(&file, format!("{one_time}\n")).unwrap();
+    TestServer::start(&db).stop();
+    assert!(
+        !file.exists(),
+        "a start deletes the file of a password already changed"
+    );
 }

@@ -13,6 +13,25 @@ use crate::service::names::visible_name;
 
 /// Creates an account.
 pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<UserView, ApiError> {
+    create(conn, req, false, || Ok(()))
+}
+
+/// Creates an account whose password must be changed at the first sign-in. `keep` runs
+/// once the user is inserted, before the commit: if it fails, the user is not created.
+pub(super) fn create_user_with_one_time_password(
+    conn: &mut AnyConnection,
+    req: NewUserRequest,
+    keep: impl FnOnce() -> Result<(), ApiError>,
+) -> Result<UserView, ApiError> {
+    create(conn, req, true, keep)
+}
+
+fn create(
+    conn: &mut AnyConnection,
+    req: NewUserRequest,
+    must_change_password: bool,
+    keep: impl FnOnce() -> Result<(), ApiError>,
+) -> Result<UserView, ApiError> {
     let username = req.username.trim().to_lowercase();
     let valid_name = (3..=64).contains(&username.len())
         && username.bytes().all(|b| {
@@ -49,7 +68,7 @@ pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<User
     let hash = password::hash(&req.password).map_err(ApiError::Internal)?;
     let id = UserId::generate();
     let inserted = db::write_tx(conn, |c| {
-        users::insert(
+        let inserted = users::insert(
             c,
             &NewUser {
                 id,
@@ -58,8 +77,13 @@ pub fn create_user(conn: &mut AnyConnection, req: NewUserRequest) -> Result<User
                 password_hash: &hash,
                 role: req.role.as_str(),
                 agency_id: req.agency_id,
+                must_change_password,
             },
-        )
+        )?;
+        if inserted {
+            keep()?;
+        }
+        Ok::<_, ApiError>(inserted)
     })?;
     if !inserted {
         return Err(ApiError::new(

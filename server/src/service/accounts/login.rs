@@ -121,6 +121,7 @@ impl Attempt {
             audit::append(conn, Entry::failed_login(&username, addr, "deactivated"));
             return Err(ApiError::user_deactivated());
         }
+        let must_change_password = user.must_change_password;
         let view = UserView::try_from(user)?;
         let throttle = ThrottleKeys::new(&username, addr.as_deref());
         let issued = db::write_tx(conn, |c| {
@@ -166,6 +167,13 @@ impl Attempt {
             conn,
             who.action("login_succeeded", Some(&device_text), serde_json::json!({})),
         );
-        session_tokens::token_response(keys, &st.auth, device, refresh_credential, view)
+        session_tokens::token_response(
+            keys,
+            &st.auth,
+            device,
+            refresh_credential,
+            view,
+            must_change_password,
+        )
     }
 }

@@ -11,7 +11,7 @@ use crate::db::{self, AnyConnection, now_ms, users};
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::UserId;
 use crate::service::audit::{self, Entry};
-use crate::service::authorize::authorize;
+use crate::service::authorize::authorize_own_account;
 
 use super::session_tokens;
 
@@ -59,7 +59,7 @@ pub fn refresh(
         if now_ms() - used_at <= REUSE_GRACE_MS
             && let Some(credential) = reissue_after_lost_answer(conn, &row, policy)?
         {
-            authorize(conn, &caller)?;
+            authorize_own_account(conn, &caller)?;
             return answer(conn, keys, policy, &caller, credential);
         }
         revoke_chain(conn, &row, addr)?;
@@ -71,7 +71,7 @@ pub fn refresh(
             "the refresh credential has expired: sign in again",
         ));
     }
-    authorize(conn, &caller)?;
+    authorize_own_account(conn, &caller)?;
     let rotated = db::write_tx(conn, |c| {
         if !tokens::mark_used(c, &row.id)? {
             return Ok(None);
@@ -101,10 +101,18 @@ fn answer(
     caller: &Caller,
     credential: String,
 ) -> Result<TokenResponse, ApiError> {
-    let user: UserView = users::by_id(conn, caller.user_id)?
-        .ok_or_else(|| ApiError::internal("user vanished"))?
-        .try_into()?;
-    session_tokens::token_response(keys, policy, caller.device, credential, user)
+    let row =
+        users::by_id(conn, caller.user_id)?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    let must_change_password = row.must_change_password;
+    let user = UserView::try_from(row)?;
+    session_tokens::token_response(
+        keys,
+        policy,
+        caller.device,
+        credential,
+        user,
+        must_change_password,
+    )
 }
 
 /// Within the grace period, and only if nothing issued since was used (the device never got

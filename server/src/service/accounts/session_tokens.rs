@@ -45,6 +45,7 @@ pub(super) fn token_response(
     device: DeviceId,
     refresh_token: String,
     user: UserView,
+    must_change_password: bool,
 ) -> Result<TokenResponse, ApiError> {
     Ok(TokenResponse {
         access_token: keys
@@ -55,6 +56,7 @@ pub(super) fn token_response(
         refresh_token,
         refresh_expires_in: policy.refresh_ttl_secs,
         device_id: device,
+        must_change_password,
         user,
     })
 }

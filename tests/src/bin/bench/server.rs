@@ -115,7 +115,7 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    /// The first administrator's password, as the server printed it.
+    /// The first administrator's password, changed from the one-time one.
     pub admin_password: String,
 }
 
@@ -125,8 +125,8 @@ impl Server {
         self.child.id()
     }
 
-    /// Starts the server on `db` with the given extra `serve` flags and waits until it
-    /// listens and has printed the first administrator's password.
+    /// Starts the server on `db` with the given extra `serve` flags, waits until it
+    /// listens, and replaces the first administrator's one-time password.
     pub fn start(bin: &Path, db: &Db, flags: &[String]) -> anyhow::Result<Server> {
         let mut child = Command::new(bin)
             .args(["serve", "--bind", "127.0.0.1:0"])
@@ -135,7 +135,7 @@ impl Server {
             .env("KAMPUNG_DATA_DIR", db.dir.join("data"))
             .env("KAMPUNG_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn,kampung_sync::startup=info")
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| {
@@ -147,14 +147,13 @@ impl Server {
         leftovers().pids.push(child.id());
         let (tx, rx) = mpsc::channel();
         let err = child.stderr.take().unwrap();
-        let tx2 = tx.clone();
-        // Both readers run until the server exits, so that its pipes never fill up.
+        // The reader runs until the server exits, so that the pipe never fills up.
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 match serde_json::from_str::<Value>(&line) {
                     Ok(v) => {
                         if let Some(a) = v["fields"]["address"].as_str() {
-                            let _ = tx2.send(format!("addr {a}"));
+                            let _ = tx.send(format!("addr {a}"));
                         } else if v["level"] == "WARN" || v["level"] == "ERROR" {
                             eprintln!("server: {line}");
                         }
@@ -163,31 +162,44 @@ impl Server {
                 }
             }
         });
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(p) = line.trim().strip_prefix("password:") {
-                    let _ = tx.send(format!("pw {}", p.trim()));
-                }
-            }
-        });
-        let (mut base, mut admin_password) = (None, None);
-        while base.is_none() || admin_password.is_none() {
+        let base = loop {
             let msg = rx
                 .recv_timeout(Duration::from_secs(60))
                 .map_err(|_| anyhow::anyhow!("the server did not start within 60 s"))?;
             if let Some(a) = msg.strip_prefix("addr ") {
-                base = Some(format!("http://{a}"));
-            } else if let Some(p) = msg.strip_prefix("pw ") {
-                admin_password = Some(p.to_owned());
+                break format!("http://{a}");
             }
-        }
+        };
+        let admin_password = first_admin(&base, &db.dir.join("data"))?;
         Ok(Server {
             child,
-            base: base.unwrap_or_default(),
-            admin_password: admin_password.unwrap_or_default(),
+            base,
+            admin_password,
         })
     }
+}
+
+/// Reads the first administrator's one-time password from its file and changes it, as the
+/// server requires before any administration: the new password.
+fn first_admin(base: &str, data_dir: &Path) -> anyhow::Result<String> {
+    let file = data_dir.join("first-admin-password");
+    let one_time = std::fs::read_to_string(&file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let a = crate::client::agent(Duration::from_secs(120));
+    let (token, _) = crate::client::login(&a, base, "admin", one_time.trim())?;
+    let changed = format!("bench-{}", Uuid::now_v7().simple());
+    let (st, body) = crate::client::call(
+        &a,
+        "POST",
+        &format!("{base}/v1/auth/password"),
+        Some(&token),
+        Some(&serde_json::json!({"current_password": one_time.trim(), "new_password": changed})),
+    )?;
+    anyhow::ensure!(
+        st == 204,
+        "changing the first administrator's password: {st} {body}"
+    );
+    Ok(changed)
 }
 
 impl Drop for Server {
