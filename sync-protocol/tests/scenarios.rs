@@ -493,9 +493,7 @@ fn t9_a_reused_sequence_number_with_new_content_is_refused() {
 #[test]
 fn a_household_naming_an_unknown_desa_is_refused_after_every_other_check_and_blocks_nothing() {
     let mut s = MemoryServer::new(epoch(1)).with_known_desa(["3510010001"]);
-    let address = |desa: &str| {
-        json!({"desa_code": desa, "dusun": null, "rt": null, "rw": null, "address": null})
-    };
+    let address = |desa: &str| json!({"desa_code": desa, "dusun": null, "rt": null, "rw": null, "address": null});
     let mut elsewhere = patch(4, 1, address("3510010002"));
     elsewhere.record_id = sync_protocol::RecordId(uuid::Uuid::from_u128(0xBBBB));
     let r = s.push(
