@@ -54,6 +54,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AgencyAction,
     },
+    /// Areas (kecamatan and desa).
+    Area {
+        /// The area action.
+        #[command(subcommand)]
+        action: AreaAction,
+    },
     /// Delete what is past its retention (old audit entries, dead refresh credentials,
     /// ended sign-in counters) once, and print what was deleted. A serving instance also
     /// does this on its own every `--housekeeping-minutes`.
@@ -304,6 +310,29 @@ pub enum AgencyAction {
         /// Kind: `opd`, `school`, `partner`, ...
         #[arg(long, default_value = "opd")]
         kind: String,
+    },
+}
+
+/// Area actions.
+#[derive(Debug, Subcommand)]
+pub enum AreaAction {
+    /// Add a kecamatan, desa or kelurahan that the seed list lacks.
+    Add {
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// BPS code: 7 digits for a kecamatan, 10 for a desa or kelurahan.
+        #[arg(long)]
+        code: String,
+        /// The code of the kabupaten (of a kecamatan) or kecamatan (of a desa).
+        #[arg(long)]
+        parent: String,
+        /// `kecamatan`, `desa` or `kelurahan`.
+        #[arg(long)]
+        level: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
     },
 }
 

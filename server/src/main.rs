@@ -5,9 +5,10 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use kampung_sync::api::accounts::NewUserRequest;
 use kampung_sync::api::admin::NewAgency;
+use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, Cli, Command, DbArgs, EpochAction, UserAction, UserResetArgs,
+    AgencyAction, AreaAction, Cli, Command, DbArgs, EpochAction, UserAction, UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
@@ -130,6 +131,42 @@ fn run(command: Command) -> anyhow::Result<()> {
                 ),
             );
             println!("{}", agency.id);
+            Ok(())
+        }
+        Command::Area {
+            action:
+                AreaAction::Add {
+                    db,
+                    code,
+                    parent,
+                    level,
+                    name,
+                },
+        } => {
+            let level = level
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--level is kecamatan, desa or kelurahan"))?;
+            let mut conn = open(&db)?;
+            let area = admin::insert_area(
+                &mut conn,
+                NewArea {
+                    code,
+                    parent_code: parent,
+                    level,
+                    name,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            audit::append(
+                &mut conn,
+                Entry::system(
+                    "area_added",
+                    Some(&area.code),
+                    serde_json::json!({"level": area.level, "parent_code": area.parent_code,
+                                       "name": area.name, "via": "command line"}),
+                ),
+            );
+            println!("added {} {} {}", area.level, area.code, area.name);
             Ok(())
         }
     }

@@ -39,7 +39,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn rejected(r: Rejection) -> Self {
+    pub(crate) fn rejected(r: Rejection) -> Self {
         Applied {
             state: None,
             outcome: Outcome::Rejected(r),

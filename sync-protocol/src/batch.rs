@@ -2,11 +2,12 @@
 //! [`BatchStore`]. The server runs this inside one database transaction with the device row
 //! locked; [`crate::memory::MemoryServer`] runs it over plain maps.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::apply::{ApplyEnv, apply};
+use crate::apply::{Applied, ApplyEnv, apply};
+use crate::desa;
 use crate::ids::{DeviceId, RecordId};
 use crate::outcome::{Outcome, RejectCode, Status};
 use crate::state::RecordState;
@@ -114,6 +115,9 @@ pub trait BatchStore {
     fn finish(&mut self, last_seq: u64) -> Result<(), Self::Error>;
     /// A reused sequence number was seen: raise the alarm for this device.
     fn seq_reuse_detected(&mut self, seq: u64) -> Result<(), Self::Error>;
+    /// Of `codes` (sorted, without repeats), those naming a desa or kelurahan the server
+    /// knows. Asked once per batch, for every code its new household writes name.
+    fn known_desa(&mut self, codes: &[&str]) -> Result<HashSet<String>, Self::Error>;
 }
 
 /// Processes one push batch exactly once: retries are answered as duplicates with their
@@ -135,6 +139,20 @@ pub fn process_batch<S: BatchStore>(
     ids.sort_unstable();
     ids.dedup();
     store.lock_records(&ids)?;
+    let known_desa = {
+        let mut codes: Vec<&str> = ops
+            .iter()
+            .filter(|o| o.seq > last)
+            .filter_map(|o| o.op.as_ref().ok().and_then(desa::named))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        if codes.is_empty() {
+            HashSet::new()
+        } else {
+            store.known_desa(&codes)?
+        }
+    };
     let seen: Vec<u64> = ops.iter().map(|o| o.seq).filter(|s| *s <= last).collect();
     let mut stored_results = if seen.is_empty() {
         HashMap::new()
@@ -196,7 +214,7 @@ pub fn process_batch<S: BatchStore>(
             }
             Admission::Next => {
                 let (stored, state, current) =
-                    process_one(store, device, env, &received, record_id)?;
+                    process_one(store, device, env, &known_desa, &received, record_id)?;
                 let view = state.as_ref().or(current.as_ref()).map(RecordView::from);
                 results.push(OpResult {
                     original_status: None,
@@ -228,6 +246,7 @@ fn process_one<S: BatchStore>(
     store: &mut S,
     device: DeviceId,
     env: &ApplyEnv,
+    known_desa: &HashSet<String>,
     received: &ReceivedOp,
     record_id: Option<RecordId>,
 ) -> Result<Processed, S::Error> {
@@ -253,7 +272,12 @@ fn process_one<S: BatchStore>(
         }
     };
     let current = store.load(op.record_id)?;
-    let applied = apply(current.clone(), device, op, env);
+    let mut applied = apply(current.clone(), device, op, env);
+    if applied.state.is_some()
+        && let Err(r) = desa::check(op, known_desa)
+    {
+        applied = Applied::rejected(r);
+    }
     stored.dot = applied.dot;
     stored.stale_context = applied.stale_context;
     stored.clock_skew = applied.clock_skew;

@@ -13,6 +13,7 @@
 pub mod apply;
 pub mod batch;
 pub mod clock;
+pub mod desa;
 pub mod hlc;
 pub mod ids;
 pub mod memory;

@@ -2,7 +2,7 @@
 //! over plain maps. It is the model the database-backed server is tested against, and lets
 //! a client developer run the protocol without a server.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
 
 use crate::apply::ApplyEnv;
@@ -28,6 +28,8 @@ pub struct MemoryServer {
     change_seq: u64,
     changes: BTreeMap<u64, RecordId>,
     changed_at: HashMap<RecordId, u64>,
+    /// The desa a household may name; `None` takes every code as known.
+    known_desa: Option<HashSet<String>>,
 }
 
 impl MemoryServer {
@@ -40,7 +42,15 @@ impl MemoryServer {
             change_seq: 0,
             changes: BTreeMap::new(),
             changed_at: HashMap::new(),
+            known_desa: None,
         }
+    }
+
+    /// The server with these desa codes as the only ones a household may name. Without
+    /// this it has no areas and takes every code as known.
+    pub fn with_known_desa<I: IntoIterator<Item = S>, S: Into<String>>(mut self, codes: I) -> Self {
+        self.known_desa = Some(codes.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Processes one push from `device`, as the real server does in one transaction.
@@ -149,5 +159,14 @@ impl BatchStore for Store<'_> {
     fn seq_reuse_detected(&mut self, _seq: u64) -> Result<(), Infallible> {
         self.log().seq_reuse_alerts += 1;
         Ok(())
+    }
+
+    fn known_desa(&mut self, codes: &[&str]) -> Result<HashSet<String>, Infallible> {
+        let known = self.server.known_desa.as_ref();
+        Ok(codes
+            .iter()
+            .filter(|c| known.is_none_or(|k| k.contains(**c)))
+            .map(|c| (*c).to_owned())
+            .collect())
     }
 }

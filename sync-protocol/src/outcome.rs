@@ -48,6 +48,8 @@ pub enum RejectCode {
     ForeignClockEntry,
     /// The context claims the device had seen its own later operations.
     DeviceEntryAhead,
+    /// A household's `desa_code` names no desa or kelurahan the server knows.
+    UnknownDesa,
 }
 
 impl RejectCode {
@@ -163,6 +165,7 @@ mod tests {
                 "collection_mismatch",
                 "foreign_clock_entry",
                 "device_entry_ahead",
+                "unknown_desa",
             ]
         );
         for code in RejectCode::iter() {

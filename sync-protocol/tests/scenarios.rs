@@ -489,3 +489,40 @@ fn t9_a_reused_sequence_number_with_new_content_is_refused() {
     assert_eq!(heads, vec!["\"v50\""]);
     let _unused: Option<StoredResult> = None;
 }
+
+#[test]
+fn a_household_naming_an_unknown_desa_is_refused_after_every_other_check_and_blocks_nothing() {
+    let mut s = MemoryServer::new(epoch(1)).with_known_desa(["3510010001"]);
+    let address = |desa: &str| json!({"desa_code": desa, "dusun": null, "rt": null, "rw": null, "address": null});
+    let mut elsewhere = patch(4, 1, address("3510010002"));
+    elsewhere.record_id = sync_protocol::RecordId(uuid::Uuid::from_u128(0xBBBB));
+    let r = s.push(
+        dev(1),
+        &env(),
+        received(vec![
+            put(1, 0, "a"),
+            patch(2, 1, address("3510010002")),
+            patch(3, 1, address("35100")),
+            elsewhere,
+            patch(5, 1, json!({"phone": "1"})),
+        ]),
+    );
+    let codes: Vec<_> = r
+        .results
+        .iter()
+        .map(|x| (x.status, x.error.as_ref().map(|e| e.code.clone())))
+        .collect();
+    let rejected = |c: RejectCode| (Status::Rejected, Some(c.as_str().to_owned()));
+    assert_eq!(
+        codes,
+        vec![
+            (Status::Applied, None),
+            rejected(RejectCode::UnknownDesa),
+            rejected(RejectCode::InvalidValue),
+            rejected(RejectCode::RecordNotFound),
+            (Status::Applied, None),
+        ]
+    );
+    assert_eq!(r.acked_seq, 5);
+    assert_eq!(s.records().map(|x| x.version).collect::<Vec<_>>(), [2]);
+}

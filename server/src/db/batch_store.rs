@@ -2,12 +2,13 @@
 //! The store takes every lock of the batch: the device's row when it is opened, the
 //! records' rows in [`BatchStore::lock_records`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use sync_protocol::batch::{BatchStore, StoredResult};
 use sync_protocol::{DeviceId, RecordId, RecordState};
 
+use super::areas;
 use super::devices::{self, LockedDevice};
 use super::schema::applied_ops;
 use super::{AnyConnection, DbError, DbResult, now_ms, per_backend, records, to_i64};
@@ -181,5 +182,9 @@ impl BatchStore for DbBatchStore<'_> {
     fn seq_reuse_detected(&mut self, seq: u64) -> DbResult<()> {
         tracing::warn!(device = %self.device, seq, "sequence number reused with different content: reinstalled or cloned device");
         devices::note_seq_reuse(self.conn, self.device)
+    }
+
+    fn known_desa(&mut self, codes: &[&str]) -> DbResult<HashSet<String>> {
+        areas::known_desa(self.conn, codes)
     }
 }

@@ -4,6 +4,7 @@
 //! error); services turn those into `ApiError`; startup code uses `anyhow`.
 
 pub mod agencies;
+pub mod areas;
 pub mod audit;
 pub mod batch_store;
 pub mod changes;

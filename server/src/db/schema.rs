@@ -113,6 +113,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    areas (code) {
+        code -> Text,
+        parent_code -> Nullable<Text>,
+        level -> Text,
+        name -> Text,
+        source -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(devices -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -124,5 +135,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     login_attempts,
-    audit_log
+    audit_log,
+    areas
 );

@@ -49,6 +49,10 @@ pub enum ErrorCode {
     CannotDeactivateSelf,
     /// A revocation reason outside the allowed length.
     InvalidReason,
+    /// A new area's code, level or name breaks the rules.
+    InvalidArea,
+    /// A new area's parent names no area.
+    UnknownArea,
     // 401: who is asking is not established.
     /// Wrong user name or password at sign-in.
     InvalidCredentials,
@@ -100,6 +104,8 @@ pub enum ErrorCode {
     UsernameTaken,
     /// The agency name exists.
     AgencyExists,
+    /// The area code exists.
+    AreaExists,
     /// The cursor is from another epoch.
     ResyncRequired,
     // 413
@@ -147,7 +153,9 @@ impl ErrorCode {
             | C::UnknownAgency
             | C::InvalidAgency
             | C::CannotDeactivateSelf
-            | C::InvalidReason => StatusCode::BAD_REQUEST,
+            | C::InvalidReason
+            | C::InvalidArea
+            | C::UnknownArea => StatusCode::BAD_REQUEST,
             C::InvalidCredentials
             | C::MissingToken
             | C::InvalidToken
@@ -167,7 +175,9 @@ impl ErrorCode {
             | C::PasswordChangeRequired => StatusCode::FORBIDDEN,
             C::NotFound | C::UserNotFound | C::DeviceNotFound => StatusCode::NOT_FOUND,
             C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            C::UsernameTaken | C::AgencyExists | C::ResyncRequired => StatusCode::CONFLICT,
+            C::UsernameTaken | C::AgencyExists | C::AreaExists | C::ResyncRequired => {
+                StatusCode::CONFLICT
+            }
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::TooManyAttempts | C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

@@ -1,9 +1,10 @@
-//! `/v1/admin/...`: agencies, users, devices, audit log.
+//! `/v1/admin/...`: agencies, areas, users, devices, audit log.
 
 use actix_web::{HttpResponse, web};
 
 use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
+use crate::api::areas::{AreaQuery, NewArea};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{DeviceId, UserId};
@@ -29,6 +30,28 @@ pub async fn create_agency(
 ) -> Result<HttpResponse, ApiError> {
     let req = body.into_inner();
     let v = super::with_conn(&state, move |c, _| admin::create_agency(c, &caller, req)).await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// `GET /v1/admin/areas?level=&parent=`.
+pub async fn list_areas(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<AreaQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::list_areas(c, &caller, q)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/areas`.
+pub async fn add_area(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<NewArea>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::add_area(c, &caller, req)).await?;
     Ok(HttpResponse::Created().json(v))
 }
 

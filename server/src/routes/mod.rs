@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/v1/admin")
                 .route("/agencies", web::get().to(admin::list_agencies))
                 .route("/agencies", web::post().to(admin::create_agency))
+                .route("/areas", web::get().to(admin::list_areas))
+                .route("/areas", web::post().to(admin::add_area))
                 .route("/users", web::get().to(admin::list_users))
                 .route("/users", web::post().to(admin::create_user))
                 .route(

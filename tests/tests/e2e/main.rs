@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod areas;
 mod bad_input;
 mod browser_consoles;
 mod cursor;

@@ -1,19 +1,23 @@
-//! Administration: agencies, users, devices and the audit log, each limited by role.
+//! Administration: agencies, users, devices, areas and the audit log, each limited by role.
 //! Agency admins see and manage their own agency's officers; regency admins everything.
 //! One file per action.
 
+mod add_area;
 mod create_agency;
 mod create_user;
 mod list_agencies;
+mod list_areas;
 mod list_devices;
 mod list_users;
 mod read_audit_log;
 mod revoke_device;
 mod set_user_active;
 
+pub use add_area::{add_area, insert_area};
 pub use create_agency::{create_agency, insert_agency};
 pub use create_user::create_user;
 pub use list_agencies::list_agencies;
+pub use list_areas::list_areas;
 pub use list_devices::list_devices;
 pub use list_users::list_users;
 pub use read_audit_log::read_audit_log;
