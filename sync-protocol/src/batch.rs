@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::{ApplyEnv, apply};
 use crate::ids::{DeviceId, RecordId};
-use crate::outcome::{Outcome, RejectCode, Status};
+use crate::outcome::{Outcome, RejectCode, Rejection, Status};
 use crate::state::RecordState;
-use crate::wire::{OpResult, PushResponse, ReceivedOp, RecordView, WireError};
+use crate::wire::{OpResult, Operation, PushResponse, ReceivedOp, RecordView, WireError};
 
 /// What the server keeps of a processed operation, to answer its retries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,6 +114,18 @@ pub trait BatchStore {
     fn finish(&mut self, last_seq: u64) -> Result<(), Self::Error>;
     /// A reused sequence number was seen: raise the alarm for this device.
     fn seq_reuse_detected(&mut self, seq: u64) -> Result<(), Self::Error>;
+    /// Whether the device may make this write: `op` would turn `old` into `new`. A
+    /// rejection refuses the operation (it is stored as its result and nothing is written);
+    /// the store may keep the operation aside. Every write is allowed by default.
+    fn admit_write(
+        &mut self,
+        op: &Operation,
+        old: Option<&RecordState>,
+        new: &RecordState,
+    ) -> Result<Option<Rejection>, Self::Error> {
+        let _ = (op, old, new);
+        Ok(None)
+    }
 }
 
 /// Processes one push batch exactly once: retries are answered as duplicates with their
@@ -254,6 +266,12 @@ fn process_one<S: BatchStore>(
     };
     let current = store.load(op.record_id)?;
     let applied = apply(current.clone(), device, op, env);
+    if let Some(new) = &applied.state
+        && let Some(refused) = store.admit_write(op, current.as_ref(), new)?
+    {
+        stored.error = Some(WireError::from(&refused));
+        return Ok((stored, None, current));
+    }
     stored.dot = applied.dot;
     stored.stale_context = applied.stale_context;
     stored.clock_skew = applied.clock_skew;

@@ -48,6 +48,9 @@ pub enum RejectCode {
     ForeignClockEntry,
     /// The context claims the device had seen its own later operations.
     DeviceEntryAhead,
+    /// The record's household is not in the writer's scope (not assigned to the officer,
+    /// or no longer): nothing was written, and the server holds the operation for review.
+    OutOfScope,
 }
 
 impl RejectCode {

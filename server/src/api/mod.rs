@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod assignments;
 pub mod sync;
 pub mod text;
 

@@ -4,6 +4,7 @@
 //! error); services turn those into `ApiError`; startup code uses `anyhow`.
 
 pub mod agencies;
+pub mod assignments;
 pub mod audit;
 pub mod batch_store;
 pub mod changes;
@@ -11,7 +12,9 @@ pub mod devices;
 pub mod meta;
 pub mod provision;
 pub mod records;
+pub mod removals;
 pub mod schema;
+pub mod scope;
 pub mod state_codec;
 pub mod throttle;
 pub mod tokens;

@@ -47,8 +47,10 @@ pub enum ErrorCode {
     InvalidAgency,
     /// An administrator tried to deactivate themselves.
     CannotDeactivateSelf,
-    /// A revocation reason outside the allowed length.
+    /// A revocation or assignment reason outside the allowed length.
     InvalidReason,
+    /// Households are assigned to officers only.
+    NotAnOfficer,
     // 401: who is asking is not established.
     /// Wrong user name or password at sign-in.
     InvalidCredentials,
@@ -90,6 +92,10 @@ pub enum ErrorCode {
     UserNotFound,
     /// No such device the caller may manage.
     DeviceNotFound,
+    /// No such household (a household record the server holds, not deleted).
+    HouseholdNotFound,
+    /// No such assignment the caller may manage.
+    AssignmentNotFound,
     // 408
     /// The body did not arrive within the server's time for a whole request.
     RequestTimeout,
@@ -145,7 +151,8 @@ impl ErrorCode {
             | C::UnknownAgency
             | C::InvalidAgency
             | C::CannotDeactivateSelf
-            | C::InvalidReason => StatusCode::BAD_REQUEST,
+            | C::InvalidReason
+            | C::NotAnOfficer => StatusCode::BAD_REQUEST,
             C::InvalidCredentials
             | C::MissingToken
             | C::InvalidToken
@@ -162,7 +169,11 @@ impl ErrorCode {
             | C::DeviceMismatch
             | C::ForbiddenRole
             | C::OtherAgency => StatusCode::FORBIDDEN,
-            C::NotFound | C::UserNotFound | C::DeviceNotFound => StatusCode::NOT_FOUND,
+            C::NotFound
+            | C::UserNotFound
+            | C::DeviceNotFound
+            | C::HouseholdNotFound
+            | C::AssignmentNotFound => StatusCode::NOT_FOUND,
             C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             C::UsernameTaken | C::AgencyExists | C::ResyncRequired => StatusCode::CONFLICT,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

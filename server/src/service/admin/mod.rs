@@ -2,18 +2,24 @@
 //! Agency admins see and manage their own agency's officers; regency admins everything.
 //! One file per action.
 
+mod assign_household;
 mod create_agency;
 mod create_user;
+mod end_assignment;
 mod list_agencies;
+mod list_assignments;
 mod list_devices;
 mod list_users;
 mod read_audit_log;
 mod revoke_device;
 mod set_user_active;
 
+pub use assign_household::assign_household;
 pub use create_agency::{create_agency, insert_agency};
 pub use create_user::create_user;
+pub use end_assignment::end_assignment;
 pub use list_agencies::list_agencies;
+pub use list_assignments::list_assignments;
 pub use list_devices::list_devices;
 pub use list_users::list_users;
 pub use read_audit_log::read_audit_log;
