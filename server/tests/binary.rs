@@ -708,14 +708,30 @@ fn the_readme_first_session_runs_as_written_against_the_real_binary() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let [officer, push, pull] = answers.as_slice() else {
-        panic!("three answers printed: {stdout}");
+    let [officer, household, assignment, push, pull] = answers.as_slice() else {
+        panic!("five answers printed: {stdout}");
     };
     assert_eq!(officer["role"], "officer");
+    assert_eq!(household["results"][0]["status"], "applied", "{household}");
+    assert_eq!(assignment["active"], true, "{assignment}");
+    assert_eq!(assignment["officer_id"], officer["id"]);
     assert_eq!(push["results"][0]["status"], "applied", "{push}");
-    let visit = &pull["changes"][0];
-    assert_eq!(visit["id"], "0195c9d0-1e2f-7a30-b4c5-d6e7f8a9b0c1");
+    let changes = pull["changes"].as_array().unwrap();
+    assert_eq!(
+        changes.len(),
+        2,
+        "the assigned household and the visit: {pull}"
+    );
+    let visit = changes
+        .iter()
+        .find(|c| c["id"] == "0195c9d0-1e2f-7a30-b4c5-d6e7f8a9b0c1")
+        .unwrap_or_else(|| panic!("the visit comes back: {pull}"));
     assert_eq!(visit["fields"]["pangan_note"], "Beras habis sejak Selasa.");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["id"] == household["results"][0]["record"]["id"])
+    );
 }
 
 /// A gzip body that inflates to far more than the limit is refused once the decoded bytes

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::apply::{Applied, ApplyEnv, apply};
 use crate::desa;
 use crate::ids::{DeviceId, RecordId};
-use crate::outcome::{Outcome, RejectCode, Status};
+use crate::outcome::{Outcome, RejectCode, Rejection, Status};
 use crate::state::RecordState;
-use crate::wire::{OpResult, PushResponse, ReceivedOp, RecordView, WireError};
+use crate::wire::{OpResult, Operation, PushResponse, ReceivedOp, RecordView, WireError};
 
 /// What the server keeps of a processed operation, to answer its retries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,6 +118,18 @@ pub trait BatchStore {
     /// Of `codes` (sorted, without repeats), those naming a desa or kelurahan the server
     /// knows. Asked once per batch, for every code its new household writes name.
     fn known_desa(&mut self, codes: &[&str]) -> Result<HashSet<String>, Self::Error>;
+    /// Whether the device may make this write: `op` would turn `old` into `new`. A
+    /// rejection refuses the operation (it is stored as its result and nothing is written);
+    /// the store may keep the operation aside. Every write is allowed by default.
+    fn admit_write(
+        &mut self,
+        op: &Operation,
+        old: Option<&RecordState>,
+        new: &RecordState,
+    ) -> Result<Option<Rejection>, Self::Error> {
+        let _ = (op, old, new);
+        Ok(None)
+    }
 }
 
 /// Processes one push batch exactly once: retries are answered as duplicates with their
@@ -277,6 +289,12 @@ fn process_one<S: BatchStore>(
         && let Err(r) = desa::check(op, known_desa)
     {
         applied = Applied::rejected(r);
+    }
+    if let Some(new) = &applied.state
+        && let Some(refused) = store.admit_write(op, current.as_ref(), new)?
+    {
+        stored.error = Some(WireError::from(&refused));
+        return Ok((stored, None, current));
     }
     stored.dot = applied.dot;
     stored.stale_context = applied.stale_context;

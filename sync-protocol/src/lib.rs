@@ -19,6 +19,7 @@ pub mod ids;
 pub mod memory;
 pub mod outcome;
 pub mod schema;
+pub mod scope;
 pub mod state;
 pub mod wire;
 

@@ -50,6 +50,9 @@ pub enum RejectCode {
     DeviceEntryAhead,
     /// A household's `desa_code` names no desa or kelurahan the server knows.
     UnknownDesa,
+    /// The record's household is not in the writer's scope (not assigned to the officer,
+    /// or no longer): nothing was written, and the server holds the operation for review.
+    OutOfScope,
 }
 
 impl RejectCode {
@@ -166,6 +169,7 @@ mod tests {
                 "foreign_clock_entry",
                 "device_entry_ahead",
                 "unknown_desa",
+                "out_of_scope",
             ]
         );
         for code in RejectCode::iter() {

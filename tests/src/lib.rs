@@ -491,8 +491,17 @@ pub struct Device {
 }
 
 impl Device {
-    /// A new device of officer `user` (created if needed), signed in over HTTP.
+    /// A new device of `user` (created if needed), signed in over HTTP, whose scope is every
+    /// record: a regency administrator's. The sync semantics (exactly once, merge, cursor)
+    /// are the same in every scope, so their tests use it and create households freely;
+    /// tests of scope use [`Device::officer`] and assignments.
     pub fn new(server: &TestServer, user: &str) -> Device {
+        Self::with_role(server, user, Role::RegencyAdmin)
+    }
+
+    /// A new device of officer `user` (created if needed), signed in over HTTP: it syncs
+    /// the households assigned to the officer only.
+    pub fn officer(server: &TestServer, user: &str) -> Device {
         Self::with_role(server, user, Role::Officer)
     }
 

@@ -22,10 +22,10 @@ use kampung_sync::auth::Role;
 use kampung_sync::db::batch_store::DbBatchStore;
 use kampung_sync::db::changes::{self, Position};
 use kampung_sync::db::schema::{devices, records};
+use kampung_sync::db::scope::Scope;
 use kampung_sync::db::{self, AnyConnection, DbError};
 use kampung_sync::ids::UserId;
 use kampung_sync::service::accounts;
-use kampung_sync::service::sync::REGENCY_SCOPE;
 use kampung_sync_tests::{Backend, PASSWORD, PG_ENV, TestDb};
 use proptest::test_runner::{TestCaseError, TestRunner};
 use sync_protocol::batch::process_batch;
@@ -95,16 +95,15 @@ impl DbServer {
 
     /// Every page from `after` in one snapshot, as a client pulls until `has_more` is false.
     fn pull_pages(conn: &mut AnyConnection, after: Position) -> (Vec<RecordView>, Position) {
-        let scopes = vec![REGENCY_SCOPE.to_owned()];
         db::read_tx(conn, |c| {
             let mut views = Vec::new();
             let mut at = after;
             loop {
-                let page = changes::changed_since(c, &scopes, at, PAGE)?;
+                let page = changes::changed_since(c, &Scope::All, at, PAGE)?;
                 views.extend(
                     page.records
                         .iter()
-                        .map(|raw| serde_json::from_str::<RecordView>(raw.get()).unwrap()),
+                        .map(|(raw, _)| serde_json::from_str::<RecordView>(raw.get()).unwrap()),
                 );
                 at = page.next;
                 if !page.has_more {
@@ -131,7 +130,7 @@ impl Server for DbServer {
         // Errors end the transaction before the panic, so the failure is the push's and not
         // a connection left inside a transaction.
         let response = db::write_tx(conn, |c| {
-            let mut store = DbBatchStore::open(c, device, REGENCY_SCOPE.into())?
+            let mut store = DbBatchStore::open(c, device, Scope::All)?
                 .ok_or_else(|| anyhow::anyhow!("device {device} is not registered"))?;
             anyhow::ensure!(
                 store.device().serves(owner),

@@ -6,11 +6,16 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use sync_protocol::batch::{BatchStore, StoredResult};
-use sync_protocol::{DeviceId, RecordId, RecordState};
+use sync_protocol::scope::household_of;
+use sync_protocol::{
+    Collection, DeviceId, Operation, RecordId, RecordState, RejectCode, Rejection,
+};
 
 use super::areas;
+use super::assignments;
 use super::devices::{self, LockedDevice};
-use super::schema::applied_ops;
+use super::schema::{applied_ops, held_writes};
+use super::scope::Scope;
 use super::{AnyConnection, DbError, DbResult, now_ms, per_backend, records, to_i64};
 
 /// A batch's view of storage, inside the batch's write transaction. It reads everything
@@ -20,7 +25,7 @@ pub struct DbBatchStore<'c> {
     conn: &'c mut AnyConnection,
     device: DeviceId,
     locked: LockedDevice,
-    scope_key: String,
+    scope: Scope,
     /// Every record the batch locked or read, as the batch has left it so far.
     states: HashMap<RecordId, Option<RecordState>>,
     /// The records the batch locked: on PostgreSQL, each has a row, a placeholder if new.
@@ -33,26 +38,36 @@ pub struct DbBatchStore<'c> {
 impl<'c> DbBatchStore<'c> {
     /// Locks `device`'s row with its owner's, which serialises its batches across server
     /// instances (a retry racing the original waits, then sees the original's watermark),
-    /// and opens a store whose writes go to `scope_key`. `None` when the device is not
-    /// registered.
+    /// and opens a store that admits writes to the records of `scope` only. `None` when the
+    /// device is not registered.
     pub fn open(
         conn: &'c mut AnyConnection,
         device: DeviceId,
-        scope_key: String,
+        scope: Scope,
     ) -> DbResult<Option<Self>> {
         let Some(locked) = devices::lock_with_owner(conn, device)? else {
             return Ok(None);
         };
-        Ok(Some(DbBatchStore {
+        Ok(Some(Self::new(conn, device, locked, scope)))
+    }
+
+    /// A store over a device already locked with [`devices::lock_with_owner`].
+    pub fn new(
+        conn: &'c mut AnyConnection,
+        device: DeviceId,
+        locked: LockedDevice,
+        scope: Scope,
+    ) -> Self {
+        DbBatchStore {
             conn,
             device,
             locked,
-            scope_key,
+            scope,
             states: HashMap::new(),
             locked_records: Vec::new(),
             written: HashMap::new(),
             results: Vec::new(),
-        }))
+        }
     }
 
     /// The device's row and its owner's, as read under the lock: a revocation or a
@@ -68,7 +83,7 @@ impl<'c> DbBatchStore<'c> {
             .into_iter()
             .filter_map(|(id, _)| self.states.get(id).and_then(Option::as_ref))
             .collect();
-        records::save_many(self.conn, &states, &self.scope_key)?;
+        records::save_many(self.conn, &states)?;
         let applied_at = now_ms();
         let device = self.device.to_string();
         let mut rows = Vec::with_capacity(self.results.len());
@@ -89,6 +104,37 @@ impl<'c> DbBatchStore<'c> {
                 .values(chunk)
                 .execute(c))?;
         }
+        Ok(())
+    }
+
+    /// A household an officer registers in the field (one the registry lacks) is theirs from
+    /// its first write: the push assigns it to them, in its own transaction, so that its
+    /// visits in the same batch and the officer's later pulls are in scope. Only officers,
+    /// and only for a record new to the server: an id that exists is never taken over.
+    fn adopt_new_household(&mut self, new: &RecordState) -> DbResult<()> {
+        let Scope::Households(own) = &mut self.scope else {
+            return Ok(());
+        };
+        if self.locked.owner_role != "officer" {
+            return Ok(());
+        }
+        let household = new.id.to_string();
+        if assignments::active_for_household(self.conn, &household)?.is_some() {
+            return Ok(());
+        }
+        assignments::insert(
+            self.conn,
+            &assignments::NewAssignment {
+                id: &uuid::Uuid::now_v7().to_string(),
+                household_id: &household,
+                officer_id: &self.locked.user_id,
+                agency_id: self.locked.owner_agency.as_deref(),
+                starts_at: now_ms(),
+                reason: "registered in the field by the officer",
+                assigned_by: Some(&self.locked.user_id),
+            },
+        )?;
+        own.insert(household);
         Ok(())
     }
 
@@ -177,6 +223,46 @@ impl BatchStore for DbBatchStore<'_> {
             devices::set_last_seq(self.conn, self.device, to_i64(last_seq)?)?;
         }
         self.drop_unwritten_placeholders()
+    }
+
+    fn admit_write(
+        &mut self,
+        op: &Operation,
+        old: Option<&RecordState>,
+        new: &RecordState,
+    ) -> DbResult<Option<Rejection>> {
+        let before = old.and_then(household_of);
+        let after = household_of(new);
+        if old.is_none() && new.collection == Collection::Households {
+            self.adopt_new_household(new)?;
+        }
+        let outside = [&before, &after]
+            .into_iter()
+            .flatten()
+            .find(|h| !self.scope.contains(h));
+        let Some(household) = outside.cloned() else {
+            return Ok(None);
+        };
+        let operation = serde_json::to_string(op).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        per_backend!(&mut *self.conn, c => diesel::insert_into(held_writes::table)
+            .values((
+                held_writes::device_id.eq(self.device.to_string()),
+                held_writes::seq.eq(to_i64(op.seq)?),
+                held_writes::user_id.eq(self.locked.user_id.as_str()),
+                held_writes::record_id.eq(op.record_id.to_string()),
+                held_writes::household_id.eq(Some(household.as_str())),
+                held_writes::operation.eq(operation),
+                held_writes::held_at.eq(now_ms()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(Some(Rejection::new(
+            RejectCode::OutOfScope,
+            format!(
+                "household {household} is not assigned to you (any more): nothing was written; \
+                 the server keeps this operation for your supervisor to review"
+            ),
+        )))
     }
 
     fn seq_reuse_detected(&mut self, seq: u64) -> DbResult<()> {

@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 
 use super::records::ViewRow;
 use super::schema::records;
+use super::scope::Scope;
 use super::{AnyConnection, DbError, DbResult};
 
 /// A position in the change order: `(xid, seq)` on PostgreSQL, `(0, seq)` on SQLite.
@@ -22,8 +23,11 @@ pub struct Position {
 /// One page of changed records.
 #[derive(Debug)]
 pub struct Page {
-    /// Changed records as pulls send them (`RecordView` JSON), in change order.
-    pub records: Vec<Box<RawValue>>,
+    /// Changed records as pulls send them (`RecordView` JSON), in change order, each with
+    /// its position.
+    pub records: Vec<(Box<RawValue>, Position)>,
+    /// PostgreSQL: the horizon the page was read below (no change at or above it was read).
+    pub horizon: Option<i64>,
     /// Where the next page starts.
     pub next: Position,
     /// Whether more changes are ready now.
@@ -73,18 +77,26 @@ struct PgRow {
 /// [`super::read_tx`]: on PostgreSQL the horizon and the rows must share one snapshot.
 pub fn changed_since(
     conn: &mut AnyConnection,
-    scopes: &[String],
+    scope: &Scope,
     after: Position,
     limit: i64,
 ) -> DbResult<Page> {
+    let scopes: Vec<String> = match scope {
+        Scope::All => Vec::new(),
+        Scope::Households(h) => h.iter().cloned().collect(),
+    };
     match conn {
         AnyConnection::Sqlite(c) => {
             // One writer, and change_seq is taken inside its write transaction: every
             // number below the highest committed one is committed too.
-            let rows: Vec<(ViewRow, i64)> = records::table
+            let mut q = records::table
                 .filter(records::version.gt(0))
-                .filter(records::scope_key.eq_any(scopes))
                 .filter(records::change_seq.gt(after.seq))
+                .into_boxed();
+            if let Scope::Households(_) = scope {
+                q = q.filter(records::scope_key.eq_any(scopes));
+            }
+            let rows: Vec<(ViewRow, i64)> = q
                 .order(records::change_seq)
                 .limit(limit + 1)
                 .select((
@@ -103,10 +115,17 @@ pub fn changed_since(
             let mut states = Vec::with_capacity(rows.len());
             for (row, seq) in rows.into_iter().take(usize::try_from(limit).unwrap_or(0)) {
                 next = Position { xid: 0, seq };
-                states.push(row.into_view()?);
+                states.push((row.into_view()?, next));
+            }
+            if !has_more {
+                // Every change up to the counter is committed and none left in the scope:
+                // the cursor passes the changes of other scopes too, as the horizon does
+                // on PostgreSQL, instead of staying behind them for ever.
+                next = next.max(highest_issuable(conn)?);
             }
             Ok(Page {
                 records: states,
+                horizon: None,
                 next,
                 has_more,
             })
@@ -122,10 +141,11 @@ pub fn changed_since(
             // scan of records_pull gives the order without a sort, but only for one scope
             // named by `=`: `= ANY` of one element still sorts.
             c.batch_execute("SET LOCAL enable_bitmapscan = off")?;
-            let scope_match = if scopes.len() == 1 {
-                "scope_key = ($1)[1]"
-            } else {
-                "scope_key = ANY($1)"
+            let scope_match = match scope {
+                // The array is bound and ignored: one statement text for both cases.
+                Scope::All => "cardinality($1) >= 0",
+                Scope::Households(h) if h.len() == 1 => "scope_key = ($1)[1]",
+                Scope::Households(_) => "scope_key = ANY($1)",
             };
             let rows: Vec<PgRow> = diesel::sql_query(format!(
                 "WITH h AS ({HORIZON}) \
@@ -140,7 +160,7 @@ pub fn changed_since(
                      ORDER BY change_xid, change_seq LIMIT $4) r ON true \
                  ORDER BY r.change_xid, r.change_seq"
             ))
-            .bind::<Array<Text>, _>(scopes)
+            .bind::<Array<Text>, _>(&scopes)
             .bind::<BigInt, _>(after.xid)
             .bind::<BigInt, _>(after.seq)
             .bind::<BigInt, _>(limit + 1)
@@ -182,8 +202,9 @@ pub fn changed_since(
             Ok(Page {
                 records: changed
                     .into_iter()
-                    .map(|(row, _)| row.into_view())
+                    .map(|(row, at)| Ok((row.into_view()?, at)))
                     .collect::<DbResult<_>>()?,
+                horizon: Some(horizon),
                 next,
                 has_more,
             })

@@ -20,6 +20,8 @@ pub struct DeviceOwner {
 struct LockedRow {
     user_id: String,
     owner_active: bool,
+    owner_role: String,
+    owner_agency: Option<String>,
     last_seq: i64,
     revoked: bool,
 }
@@ -31,6 +33,10 @@ pub struct LockedDevice {
     pub user_id: String,
     /// Whether that user is active.
     pub owner_active: bool,
+    /// That user's role, as stored.
+    pub owner_role: String,
+    /// That user's agency.
+    pub owner_agency: Option<String>,
     /// The last processed sequence number.
     pub last_seq: u64,
     /// Whether the device was revoked.
@@ -84,6 +90,8 @@ pub fn lock_with_owner(
         .select((
             devices::user_id,
             users::active,
+            users::role,
+            users::agency_id,
             devices::last_seq,
             devices::revoked,
         ));
@@ -96,6 +104,8 @@ pub fn lock_with_owner(
         Ok(LockedDevice {
             user_id: r.user_id,
             owner_active: r.owner_active,
+            owner_role: r.owner_role,
+            owner_agency: r.owner_agency,
             last_seq: to_u64(r.last_seq)?,
             revoked: r.revoked,
         })

@@ -5,6 +5,7 @@
 
 pub mod agencies;
 pub mod areas;
+pub mod assignments;
 pub mod audit;
 pub mod batch_store;
 pub mod changes;
@@ -12,7 +13,9 @@ pub mod devices;
 pub mod meta;
 pub mod provision;
 pub mod records;
+pub mod removals;
 pub mod schema;
+pub mod scope;
 pub mod state_codec;
 pub mod throttle;
 pub mod tokens;

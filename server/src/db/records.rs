@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use serde_json::value::RawValue;
+use sync_protocol::scope::household_of;
 use sync_protocol::wire::RecordView;
 use sync_protocol::{Collection, RecordId, RecordState};
 
@@ -141,11 +142,7 @@ pub fn lock_and_load(
 /// multi-row upsert per [`CHUNK`]. On SQLite the change numbers are reserved as one block
 /// inside the write transaction, in the order given; on PostgreSQL the trigger stamps each
 /// row with the transaction id and a sequence value.
-pub fn save_many(
-    conn: &mut AnyConnection,
-    states: &[&RecordState],
-    scope_key: &str,
-) -> DbResult<()> {
+pub fn save_many(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     if states.is_empty() {
         return Ok(());
     }
@@ -160,7 +157,7 @@ pub fn save_many(
         rows.push((
             records::id.eq(s.id.to_string()),
             records::collection.eq(s.collection.name()),
-            records::scope_key.eq(scope_key),
+            records::scope_key.eq(household_of(s).unwrap_or_default()),
             records::version.eq(to_i64(s.version)?),
             records::deleted.eq(s.deleted()),
             records::conflicted.eq(s.conflicted()),
@@ -247,4 +244,52 @@ pub fn drop_placeholders(conn: &mut AnyConnection, ids: &[RecordId]) -> DbResult
 
 fn corrupt(what: &str, value: &str) -> DbError {
     DbError::Corrupt(format!("stored {what} `{value}` cannot be read"))
+}
+
+/// The records of household `household` (its own and its visits and aid): id and collection.
+pub fn of_household(conn: &mut AnyConnection, household: &str) -> DbResult<Vec<(String, String)>> {
+    Ok(records::table
+        .filter(records::scope_key.eq(household))
+        .filter(records::version.gt(0))
+        .order(records::id)
+        .select((records::id, records::collection))
+        .load(conn)?)
+}
+
+/// Stamps every record of `household` as changed now, without changing it: a household that
+/// enters a scope is then pulled with its whole history by the devices of that scope, through
+/// the one change order, though its records changed before their cursors. Devices that had
+/// the records already get them once more, unchanged.
+pub fn restamp_household(conn: &mut AnyConnection, household: &str) -> DbResult<()> {
+    match conn {
+        // The trigger stamps every updated row with this transaction and a new number.
+        AnyConnection::Postgresql(c) => {
+            diesel::update(records::table.filter(records::scope_key.eq(household)))
+                .set(records::updated_at.eq(records::updated_at))
+                .execute(c)?;
+        }
+        AnyConnection::Sqlite(_) => {
+            let ids: Vec<String> = records::table
+                .filter(records::scope_key.eq(household))
+                .order(records::change_seq)
+                .select(records::id)
+                .load(conn)?;
+            let Some(first) = meta::reserve_change_seqs(conn, to_i64(ids.len() as u64)?)? else {
+                return Ok(());
+            };
+            for (i, id) in ids.iter().enumerate() {
+                diesel::update(records::table.find(id))
+                    .set(records::change_seq.eq(first + to_i64(i as u64)?))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a household record exists and is not deleted.
+pub fn household_exists(conn: &mut AnyConnection, id: RecordId) -> DbResult<bool> {
+    Ok(load_many(conn, &[id])?
+        .remove(&id)
+        .is_some_and(|s| s.collection == Collection::Households && !s.deleted()))
 }

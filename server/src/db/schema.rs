@@ -124,6 +124,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        household_id -> Text,
+        officer_id -> Text,
+        agency_id -> Nullable<Text>,
+        starts_at -> BigInt,
+        ends_at -> Nullable<BigInt>,
+        reason -> Text,
+        end_reason -> Nullable<Text>,
+        assigned_by -> Nullable<Text>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    removals (user_id, change_xid, change_seq) {
+        user_id -> Text,
+        record_id -> Text,
+        collection -> Text,
+        change_xid -> BigInt,
+        change_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    held_writes (device_id, seq) {
+        device_id -> Text,
+        seq -> BigInt,
+        user_id -> Text,
+        record_id -> Text,
+        household_id -> Nullable<Text>,
+        operation -> Text,
+        held_at -> BigInt,
+    }
+}
+
 diesel::joinable!(devices -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -136,5 +173,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     login_attempts,
     audit_log,
-    areas
+    areas,
+    assignments,
+    removals,
+    held_writes
 );

@@ -131,3 +131,12 @@ pub fn set_password(
         .execute(conn)?;
     Ok(())
 }
+
+/// The ids of `agency`'s agency admins.
+pub fn agency_admins_of(conn: &mut AnyConnection, agency: &str) -> DbResult<Vec<String>> {
+    Ok(users::table
+        .filter(users::agency_id.eq(agency))
+        .filter(users::role.eq("agency_admin"))
+        .select(users::id)
+        .load(conn)?)
+}

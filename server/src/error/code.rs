@@ -47,12 +47,14 @@ pub enum ErrorCode {
     InvalidAgency,
     /// An administrator tried to deactivate themselves.
     CannotDeactivateSelf,
-    /// A revocation reason outside the allowed length.
+    /// A revocation or assignment reason outside the allowed length.
     InvalidReason,
     /// A new area's code, level or name breaks the rules.
     InvalidArea,
     /// A new area's parent names no area.
     UnknownArea,
+    /// Households are assigned to officers only.
+    NotAnOfficer,
     // 401: who is asking is not established.
     /// Wrong user name or password at sign-in.
     InvalidCredentials,
@@ -96,6 +98,10 @@ pub enum ErrorCode {
     UserNotFound,
     /// No such device the caller may manage.
     DeviceNotFound,
+    /// No such household (a household record the server holds, not deleted).
+    HouseholdNotFound,
+    /// No such assignment the caller may manage.
+    AssignmentNotFound,
     // 408
     /// The body did not arrive within the server's time for a whole request.
     RequestTimeout,
@@ -155,7 +161,8 @@ impl ErrorCode {
             | C::CannotDeactivateSelf
             | C::InvalidReason
             | C::InvalidArea
-            | C::UnknownArea => StatusCode::BAD_REQUEST,
+            | C::UnknownArea
+            | C::NotAnOfficer => StatusCode::BAD_REQUEST,
             C::InvalidCredentials
             | C::MissingToken
             | C::InvalidToken
@@ -173,7 +180,11 @@ impl ErrorCode {
             | C::ForbiddenRole
             | C::OtherAgency
             | C::PasswordChangeRequired => StatusCode::FORBIDDEN,
-            C::NotFound | C::UserNotFound | C::DeviceNotFound => StatusCode::NOT_FOUND,
+            C::NotFound
+            | C::UserNotFound
+            | C::DeviceNotFound
+            | C::HouseholdNotFound
+            | C::AssignmentNotFound => StatusCode::NOT_FOUND,
             C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             C::UsernameTaken | C::AgencyExists | C::AreaExists | C::ResyncRequired => {
                 StatusCode::CONFLICT

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::api::areas::{AreaQuery, NewArea};
+use crate::api::assignments::{AssignmentQuery, EndAssignment, NewAssignment};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{DeviceId, UserId};
@@ -152,4 +153,42 @@ fn user_in_path(path: &web::Path<String>) -> Result<UserId, ApiError> {
             format!("no user {}", path.as_str()),
         )
     })
+}
+
+/// `GET /v1/admin/assignments?household_id=&officer_id=&active=&limit=`.
+pub async fn list_assignments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<AssignmentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::list_assignments(c, &caller, q)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/assignments`.
+pub async fn assign_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<NewAssignment>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::assign_household(c, &caller, req)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/assignments/{id}/end`.
+pub async fn end_assignment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<EndAssignment>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let id = path.into_inner();
+    let v = super::with_conn(&state, move |c, _| {
+        admin::end_assignment(c, &caller, &id, req)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
 }

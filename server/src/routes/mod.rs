@@ -46,7 +46,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/users/{id}/activate", web::post().to(admin::activate_user))
                 .route("/devices", web::get().to(admin::list_devices))
                 .route("/devices/{id}/revoke", web::post().to(admin::revoke_device))
-                .route("/audit", web::get().to(admin::audit_log)),
+                .route("/audit", web::get().to(admin::audit_log))
+                .route("/assignments", web::get().to(admin::list_assignments))
+                .route("/assignments", web::post().to(admin::assign_household))
+                .route(
+                    "/assignments/{id}/end",
+                    web::post().to(admin::end_assignment),
+                ),
         );
 }
 

@@ -140,7 +140,8 @@ fn main() -> anyhow::Result<()> {
         // The real store: the same decisions plus locking, loading and writing, committed.
         let s = Instant::now();
         db::write_tx(&mut conn, |c| {
-            let mut store = DbBatchStore::open(c, device, "regency".into())?.unwrap();
+            let mut store =
+                DbBatchStore::open(c, device, kampung_sync::db::scope::Scope::All)?.unwrap();
             process_batch(&mut store, device, &env, received)
         })?;
         t.store += s.elapsed();
@@ -156,10 +157,15 @@ fn main() -> anyhow::Result<()> {
     loop {
         let r = Instant::now();
         let page = db::read_tx(&mut conn, |c| {
-            kampung_sync::db::changes::changed_since(c, &["regency".to_owned()], at, 500)
+            kampung_sync::db::changes::changed_since(
+                c,
+                &kampung_sync::db::scope::Scope::All,
+                at,
+                500,
+            )
         })?;
         read += r.elapsed();
-        let views = page.records;
+        let views: Vec<_> = page.records.into_iter().map(|(v, _)| v).collect();
         pulled += views.len();
         std::hint::black_box(serde_json::to_vec(&views)?);
         at = page.next;

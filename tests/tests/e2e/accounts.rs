@@ -249,7 +249,7 @@ fn roles_limit_what_each_admin_sees_and_does(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     let regency = admin(&s);
-    let officer = Device::new(&s, "officer-a");
+    let officer = Device::officer(&s, "officer-a");
     let (st, other) = s.post(
         "/v1/admin/agencies",
         Some(&regency.token),

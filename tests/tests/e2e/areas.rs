@@ -353,7 +353,7 @@ fn bad_area_input_gets_a_code_naming_the_fault(b: Backend) {
 fn only_regency_admins_add_areas_and_officers_cannot_list_them(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
-    let officer = Device::new(&s, "siti.aminah");
+    let officer = Device::officer(&s, "siti.aminah");
     let principal = Device::with_role(&s, "kepala.dinsos", Role::AgencyAdmin);
     let body = json!({"code": "3510010010", "parent_code": "3510010", "level": "desa", "name": "Desa Baru"});
     for who in [&officer, &principal] {

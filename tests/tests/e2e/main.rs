@@ -12,5 +12,6 @@ mod input_rules;
 mod load;
 mod merge;
 mod retries;
+mod scope;
 mod slow_clients;
 mod storage_migration;

@@ -3,10 +3,13 @@
 //! One file per action.
 
 mod add_area;
+mod assign_household;
 mod create_agency;
 mod create_user;
+mod end_assignment;
 mod list_agencies;
 mod list_areas;
+mod list_assignments;
 mod list_devices;
 mod list_users;
 mod read_audit_log;
@@ -14,10 +17,13 @@ mod revoke_device;
 mod set_user_active;
 
 pub use add_area::{add_area, insert_area};
+pub use assign_household::assign_household;
 pub use create_agency::{create_agency, insert_agency};
 pub use create_user::create_user;
+pub use end_assignment::end_assignment;
 pub use list_agencies::list_agencies;
 pub use list_areas::list_areas;
+pub use list_assignments::list_assignments;
 pub use list_devices::list_devices;
 pub use list_users::list_users;
 pub use read_audit_log::read_audit_log;

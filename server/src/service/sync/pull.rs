@@ -1,12 +1,15 @@
-//! Pull: one page of the changes in the caller's scope since their cursor.
+//! Pull: one page of the changes in the caller's scope since their cursor, and of the
+//! removals of records that left it, in one change order.
 
-use super::REGENCY_SCOPE;
+use sync_protocol::wire::Removal;
+
 use super::cursor::{cursor_not_issued, format_cursor, parse_cursor};
+use super::scope_of;
 use crate::api::sync::PullPage;
 use crate::auth::Caller;
 use crate::config::Limits;
 use crate::db::changes::{self, Position};
-use crate::db::{self, AnyConnection, meta};
+use crate::db::{self, AnyConnection, meta, removals};
 use crate::error::ApiError;
 use crate::service::authorize::authorize;
 use crate::service::page_limit;
@@ -21,7 +24,7 @@ pub fn pull(
 ) -> Result<PullPage, ApiError> {
     let limit = page_limit(limit, limits.pull_page_size, limits.pull_page_size)?;
     db::read_tx(conn, |c| {
-        authorize(c, caller)?;
+        let p = authorize(c, caller)?;
         let epoch = meta::epoch(c)?;
         let after = match cursor {
             None | Some("") => Position::default(),
@@ -34,14 +37,81 @@ pub fn pull(
                 after
             }
         };
-        let scopes = vec![REGENCY_SCOPE.to_owned()];
-        let page = changes::changed_since(c, &scopes, after, limit)?;
+        let user = p.user_id.to_string();
+        let agency = p.agency_id.map(|a| a.to_string());
+        let scope = scope_of(c, p.role, &user, agency.as_deref(), false)?;
+        let page = changes::changed_since(c, &scope, after, limit)?;
+        let gone = removals::since(c, &user, after, page.horizon, limit + 1)?;
+        let (changes, removals, next, has_more) = merge(page, gone, after, limit)?;
         Ok(PullPage {
             epoch,
-            changes: page.records,
-            removals: Vec::new(),
-            cursor: format_cursor(epoch, page.next),
-            has_more: page.has_more,
+            changes,
+            removals,
+            cursor: format_cursor(epoch, next),
+            has_more,
         })
     })
+}
+
+type Merged = (
+    Vec<Box<serde_json::value::RawValue>>,
+    Vec<Removal>,
+    Position,
+    bool,
+);
+
+/// One page from the changed records and the removals, in change order: both lists are
+/// each in that order and their positions come from one counter, so the first `limit` of
+/// the two merged leave nothing behind the cursor.
+fn merge(
+    page: changes::Page,
+    gone: Vec<removals::RemovalRow>,
+    after: Position,
+    limit: i64,
+) -> Result<Merged, ApiError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if gone.is_empty() {
+        return Ok((
+            page.records.into_iter().map(|(r, _)| r).collect(),
+            Vec::new(),
+            page.next,
+            page.has_more,
+        ));
+    }
+    let removals_more = gone.len() > limit;
+    let mut records = page.records.into_iter().peekable();
+    let mut removed = gone.into_iter().peekable();
+    let (mut out_changes, mut out_removals) = (Vec::new(), Vec::new());
+    let mut last = after;
+    let mut taken = 0;
+    while taken < limit {
+        let take_record = match (records.peek(), removed.peek()) {
+            (Some((_, rp)), Some(g)) => *rp < g.position(),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        if take_record {
+            let Some((r, at)) = records.next() else { break };
+            last = at;
+            out_changes.push(r);
+        } else {
+            let Some(g) = removed.next() else { break };
+            last = g.position();
+            out_removals.push(Removal {
+                id: g.record_id.parse().map_err(|_| {
+                    ApiError::internal(format!("removal of `{}`: not a record id", g.record_id))
+                })?,
+                collection: g.collection,
+            });
+        }
+        taken += 1;
+    }
+    let left = records.peek().is_some() || removed.peek().is_some();
+    let has_more = left || page.has_more || removals_more;
+    // With nothing left of either, the cursor may move up to where the records' page ended
+    // (the horizon, on PostgreSQL), but not past a removal it has not delivered: none is
+    // left here, and removals below the horizon were all read.
+    let next = if has_more { last } else { page.next.max(last) };
+    Ok((out_changes, out_removals, next, has_more))
 }

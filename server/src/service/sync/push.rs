@@ -4,11 +4,11 @@ use sync_protocol::batch::process_batch;
 use sync_protocol::wire::{PushRequest, PushResponse, ReceivedOp};
 use sync_protocol::{ApplyEnv, Hlc};
 
-use super::REGENCY_SCOPE;
-use crate::auth::Caller;
+use super::scope_of;
+use crate::auth::{Caller, Role};
 use crate::config::Limits;
 use crate::db::batch_store::DbBatchStore;
-use crate::db::{self, AnyConnection, meta};
+use crate::db::{self, AnyConnection, devices, meta};
 use crate::error::{ApiError, ErrorCode};
 use crate::service::authorize::authorize;
 
@@ -75,14 +75,23 @@ fn apply_batch(
         max_drift_ms: limits.max_clock_drift_ms,
     };
     // The lock reads the device and its owner: on the way every sync takes, that is the
-    // whole authorisation. Anything else gets the full check's precise answer.
-    let mut store = match DbBatchStore::open(c, caller.device, REGENCY_SCOPE.into())? {
-        Some(store) if store.device().serves(caller.user_id) => store,
-        other => {
-            drop(other);
+    // whole authorisation. Anything else gets the full check's precise answer. The scope is
+    // read after the lock, so a batch of one device sees the assignments as they are when
+    // it runs, not when it was sent.
+    let owner = match devices::lock_with_owner(c, caller.device)? {
+        Some(d) if d.serves(caller.user_id) => d,
+        _ => {
             authorize(c, caller)?;
             return Err(ApiError::device_not_registered());
         }
     };
+    let role: Role = owner.owner_role.parse().map_err(|_| {
+        ApiError::internal(format!(
+            "user {} has role {}",
+            owner.user_id, owner.owner_role
+        ))
+    })?;
+    let scope = scope_of(c, role, &owner.user_id, owner.owner_agency.as_deref(), true)?;
+    let mut store = DbBatchStore::new(c, caller.device, owner, scope);
     Ok(process_batch(&mut store, caller.device, &env, ops)?)
 }

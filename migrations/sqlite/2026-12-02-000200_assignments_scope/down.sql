@@ -1,0 +1,4 @@
+UPDATE records SET scope_key = 'regency';
+DROP TABLE held_writes;
+DROP TABLE removals;
+DROP TABLE assignments;

@@ -1,0 +1,98 @@
+//! Assignments: which officer fosters which household.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::assignments::AssignmentRow;
+use crate::error::ApiError;
+use crate::ids::{AgencyId, UserId};
+use sync_protocol::RecordId;
+
+use super::stored;
+
+/// An assignment as administrators see it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AssignmentView {
+    /// Id.
+    pub id: String,
+    /// The household (its record id).
+    pub household_id: RecordId,
+    /// The officer.
+    pub officer_id: UserId,
+    /// The officer's agency when assigned.
+    pub agency_id: Option<AgencyId>,
+    /// From, ms since the Unix epoch.
+    pub starts_at: i64,
+    /// To, ms; `null` while active.
+    pub ends_at: Option<i64>,
+    /// Whether it is the household's current assignment.
+    pub active: bool,
+    /// Why it was made.
+    pub reason: String,
+    /// Why it ended.
+    pub end_reason: Option<String>,
+    /// Who made it (`null`: the command line).
+    pub assigned_by: Option<UserId>,
+    /// Who ended it.
+    pub ended_by: Option<UserId>,
+}
+
+impl TryFrom<AssignmentRow> for AssignmentView {
+    type Error = ApiError;
+    fn try_from(a: AssignmentRow) -> Result<Self, ApiError> {
+        let user = |v: &Option<String>| v.as_deref().map(|u| stored("user id", u)).transpose();
+        Ok(AssignmentView {
+            household_id: stored("household id", &a.household_id)?,
+            officer_id: stored("user id", &a.officer_id)?,
+            agency_id: a
+                .agency_id
+                .as_deref()
+                .map(|x| stored("agency id", x))
+                .transpose()?,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            active: a.ends_at.is_none(),
+            assigned_by: user(&a.assigned_by)?,
+            ended_by: user(&a.ended_by)?,
+            reason: a.reason,
+            end_reason: a.end_reason,
+            id: a.id,
+        })
+    }
+}
+
+/// Assign a household to an officer (ending its current assignment, if any).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignment {
+    /// The household.
+    pub household_id: RecordId,
+    /// The officer.
+    pub officer_id: UserId,
+    /// Why (1-200 characters), for example `first assignment` or `officer moved`.
+    #[serde(deserialize_with = "super::text::plain")]
+    pub reason: String,
+}
+
+/// End an assignment without a successor.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndAssignment {
+    /// Why (1-200 characters).
+    #[serde(deserialize_with = "super::text::plain")]
+    pub reason: String,
+}
+
+/// Which assignments to list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentQuery {
+    /// One household's history.
+    pub household_id: Option<RecordId>,
+    /// One officer's.
+    pub officer_id: Option<UserId>,
+    /// Only current ones (`true`), or all (default).
+    #[serde(default)]
+    pub active: bool,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+}

@@ -1,0 +1,439 @@
+//! Scope: an officer's devices sync the households assigned to the officer, with their
+//! visits and aid, and nothing else; a household that enters the scope comes with its
+//! history, one that leaves it is removed; writes outside the scope are held, not applied.
+
+use kampung_sync_tests::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::merge::{hold_record_lock, release};
+
+kampung_sync_tests::on_both_backends!(
+    an_officer_pulls_only_the_households_assigned_to_them,
+    a_write_outside_the_scope_is_refused_and_held_while_the_rest_of_the_batch_applies,
+    a_household_that_enters_the_scope_comes_with_its_history_once,
+    a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_stay_away,
+    a_reassignment_racing_the_old_officers_push_neither_loses_nor_silently_accepts_it,
+    assignments_keep_their_history_and_admins_act_within_their_agency,
+);
+
+fn visit(seq: u64, household: Uuid) -> Value {
+    json!({
+        "seq": seq, "collection": "visits", "kind": "put", "record_id": Uuid::now_v7(),
+        "hlc": {"wall_ms": now_ms(), "counter": 0},
+        "fields": {"household_id": household, "visited_at": "2026-11-28T09:05:00+07:00",
+                   "outcome": "completed"}
+    })
+}
+
+/// The regency's administrator and two households, each with one visit.
+struct Regency {
+    admin: Device,
+    households: [Uuid; 2],
+    epoch: String,
+}
+
+fn regency(s: &TestServer) -> Regency {
+    let mut admin = Device::new(s, "regency");
+    let households = [Uuid::now_v7(), Uuid::now_v7()];
+    let mut ops = Vec::new();
+    for h in households {
+        let seq = admin.next_seq();
+        ops.push(put_household(seq, h, 0, None, "Siti"));
+        let seq = admin.next_seq();
+        ops.push(visit(seq, h));
+    }
+    let resp = admin.push_ok(s, ops);
+    assert_eq!(statuses(&resp), ["applied"; 4], "{resp}");
+    let epoch = resp["epoch"].as_str().unwrap().to_owned();
+    Regency {
+        admin,
+        households,
+        epoch,
+    }
+}
+
+fn assign(s: &TestServer, by: &Device, household: Uuid, officer: &str) -> (u16, Value) {
+    s.post(
+        "/v1/admin/assignments",
+        Some(&by.token),
+        &json!({"household_id": household, "officer_id": officer, "reason": "first visit due"}),
+    )
+}
+
+fn households_in(records: &[Value]) -> Vec<String> {
+    let mut h: Vec<String> = records
+        .iter()
+        .map(|r| match r["collection"].as_str() {
+            Some("households") => r["id"].as_str().unwrap().to_owned(),
+            _ => r["fields"]["household_id"].as_str().unwrap().to_owned(),
+        })
+        .collect();
+    h.sort();
+    h.dedup();
+    h
+}
+
+fn an_officer_pulls_only_the_households_assigned_to_them(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    assert!(
+        dewi.pull_all(&s).is_empty(),
+        "no assignment, nothing to pull"
+    );
+    let (st, a) = assign(&s, &r.admin, r.households[0], &dewi.user_id);
+    assert_eq!(st, 200, "{a}");
+    assert_eq!(a["active"], true);
+    let pulled = dewi.pull_all(&s);
+    assert_eq!(pulled.len(), 2, "the household and its visit: {pulled:?}");
+    assert_eq!(households_in(&pulled), [r.households[0].to_string()]);
+    // The administrator's device still pulls everything.
+    let mut admin = r.admin;
+    admin.cursor = None;
+    assert_eq!(admin.pull_all(&s).len(), 4);
+}
+
+fn a_write_outside_the_scope_is_refused_and_held_while_the_rest_of_the_batch_applies(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    assign(&s, &r.admin, r.households[0], &dewi.user_id);
+    let own = visit(dewi.next_seq(), r.households[0]);
+    let other = visit(dewi.next_seq(), r.households[1]);
+    let other_id = other["record_id"].as_str().unwrap().to_owned();
+    let registered = Uuid::now_v7();
+    let invented = put_household(dewi.next_seq(), registered, 0, None, "Budi");
+    let patch_other = patch_household(
+        dewi.next_seq(),
+        r.households[1],
+        1,
+        Some(&r.epoch),
+        json!({"notes": "tidak di rumah"}),
+    );
+    let resp = dewi.push_ok(&s, vec![own, other, invented, patch_other]);
+    let codes: Vec<&str> = resp["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["error"]["code"]
+                .as_str()
+                .unwrap_or(r["status"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        ["applied", "out_of_scope", "applied", "out_of_scope"],
+        "a household the officer registers in the field is theirs: {resp}"
+    );
+    assert_eq!(
+        resp["acked_seq"], 4,
+        "refused operations are answered, not left pending"
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM records WHERE id = '{other_id}' AND version > 0"
+        )),
+        0,
+        "nothing about a household outside the scope is written"
+    );
+    assert_eq!(
+        db.scalar("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM held_writes"),
+        2,
+        "each refused write is kept for review"
+    );
+    let mut admin = r.admin;
+    admin.cursor = None;
+    let all = admin.pull_all(&s);
+    assert_eq!(
+        all.len(),
+        6,
+        "the four of the regency, Dewi's visit and her household"
+    );
+    let (_, mine) = s.get(
+        &format!(
+            "/v1/admin/assignments?officer_id={}&active=true",
+            dewi.user_id
+        ),
+        Some(&admin.token),
+    );
+    let mut assigned: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["household_id"].as_str().unwrap())
+        .collect();
+    assigned.sort_unstable();
+    let mut want = vec![r.households[0].to_string(), registered.to_string()];
+    want.sort();
+    assert_eq!(assigned, want, "{mine}");
+    let h1 = all
+        .iter()
+        .find(|x| x["id"] == r.households[1].to_string())
+        .unwrap();
+    assert_eq!(
+        h1["fields"]["notes"],
+        Value::Null,
+        "the refused patch changed nothing"
+    );
+}
+
+fn a_household_that_enters_the_scope_comes_with_its_history_once(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    assign(&s, &r.admin, r.households[0], &dewi.user_id);
+    assert_eq!(dewi.pull_all(&s).len(), 2);
+    // More changes elsewhere: Dewi's cursor is now past the second household's history.
+    let mut admin = r.admin;
+    let seq = admin.next_seq();
+    admin.push_ok(
+        &s,
+        vec![put_household(seq, Uuid::now_v7(), 0, None, "Lain")],
+    );
+    assert!(dewi.pull_all(&s).is_empty());
+    assign(&s, &admin, r.households[1], &dewi.user_id);
+    let caught_up = dewi.pull_all(&s);
+    assert_eq!(
+        households_in(&caught_up),
+        [r.households[1].to_string()],
+        "{caught_up:?}"
+    );
+    assert_eq!(caught_up.len(), 2, "the household and its visit");
+    assert!(dewi.pull_all(&s).is_empty(), "and not a second time");
+    // A new device of Dewi's, from the start: both households, each record once.
+    let mut fresh = Device::officer(&s, "dewi");
+    let all = fresh.pull_all(&s);
+    assert_eq!(all.len(), 4, "{all:?}");
+}
+
+fn a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_stay_away(
+    b: Backend,
+) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    let mut budi = Device::officer(&s, "budi");
+    let h = r.households[0];
+    assign(&s, &r.admin, h, &dewi.user_id);
+    let before = dewi.pull_all(&s);
+    assert_eq!(before.len(), 2);
+    let visit_id = before.iter().find(|x| x["collection"] == "visits").unwrap()["id"].clone();
+    let (st, moved) = assign(&s, &r.admin, h, &budi.user_id);
+    assert_eq!(st, 200, "{moved}");
+
+    let (st, page) = dewi.pull_page(&s, None);
+    assert_eq!(st, 200);
+    let mut removed: Vec<(String, String)> = page["removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().unwrap().into(),
+                x["collection"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    removed.sort();
+    let mut want = vec![
+        (h.to_string(), "households".to_owned()),
+        (visit_id.as_str().unwrap().to_owned(), "visits".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(removed, want, "{page}");
+    assert!(page["changes"].as_array().unwrap().is_empty(), "{page}");
+    dewi.cursor = page["cursor"].as_str().map(str::to_owned);
+
+    let taken = budi.pull_all(&s);
+    assert_eq!(households_in(&taken), [h.to_string()]);
+    assert_eq!(taken.len(), 2);
+
+    // A later change reaches the new officer only.
+    let mut admin = r.admin;
+    let seq = admin.next_seq();
+    let epoch = r.epoch.clone();
+    admin.push_ok(
+        &s,
+        vec![patch_household(
+            seq,
+            h,
+            1,
+            Some(&epoch),
+            json!({"notes": "pindah RT"}),
+        )],
+    );
+    assert!(dewi.pull_all(&s).is_empty());
+    let (_, page) = dewi.pull_page(&s, None);
+    assert!(
+        page["removals"].as_array().unwrap().is_empty(),
+        "removals come once: {page}"
+    );
+    let later = budi.pull_all(&s);
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0]["fields"]["notes"], "pindah RT");
+}
+
+fn a_reassignment_racing_the_old_officers_push_neither_loses_nor_silently_accepts_it(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    let mut budi = Device::officer(&s, "budi");
+    let h = r.households[0];
+    assign(&s, &r.admin, h, &dewi.user_id);
+    dewi.pull_all(&s);
+    let offline_edit = patch_household(1, h, 1, Some(&r.epoch), json!({"notes": "atap bocor"}));
+
+    let mut lock = db.connect();
+    hold_record_lock(&mut lock, b, h);
+    let (push, moved) = std::thread::scope(|sc| {
+        let push = sc.spawn(|| dewi.push(&s, vec![offline_edit]));
+        // The push holds Dewi's assignments (PostgreSQL: FOR SHARE) and waits for the
+        // household's row; the reassignment then waits for the push.
+        match b {
+            Backend::Postgres => wait_until("the push waits for the household's row", || {
+                pg_lock_waiters(&mut db.connect()) >= 1
+            }),
+            Backend::Sqlite => wait_until("the push waits for the write lock", || {
+                s.write_lock_waiters() >= 1
+            }),
+        }
+        let moved = sc.spawn(|| assign(&s, &r.admin, h, &budi.user_id));
+        match b {
+            Backend::Postgres => wait_until("the reassignment waits for the push", || {
+                pg_lock_waiters(&mut db.connect()) >= 2
+            }),
+            Backend::Sqlite => wait_until("both wait for the write lock", || {
+                s.write_lock_waiters() >= 2
+            }),
+        }
+        assert!(!push.is_finished() && !moved.is_finished());
+        release(&mut lock);
+        (push.join().unwrap(), moved.join().unwrap())
+    });
+    assert_eq!(push.0, 200, "{}", push.1);
+    assert_eq!(moved.0, 200, "{}", moved.1);
+    let outcome = push.1["results"][0]["error"]["code"]
+        .as_str()
+        .unwrap_or(push.1["results"][0]["status"].as_str().unwrap())
+        .to_owned();
+    let held = db.scalar("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM held_writes");
+    let taken = budi.pull_all(&s);
+    let household = taken.iter().find(|x| x["id"] == h.to_string()).unwrap();
+    match outcome.as_str() {
+        // The push committed first: the edit is part of the history the new officer gets.
+        "applied" => {
+            assert_eq!(household["fields"]["notes"], "atap bocor");
+            assert_eq!(held, 0);
+        }
+        // The reassignment committed first: the edit is held for review, not applied.
+        "out_of_scope" => {
+            assert_eq!(household["fields"]["notes"], Value::Null);
+            assert_eq!(held, 1);
+        }
+        other => panic!("unexpected outcome {other}: {}", push.1),
+    }
+    if b == Backend::Postgres {
+        assert_eq!(
+            outcome, "applied",
+            "on PostgreSQL the push was first to the locks"
+        );
+    }
+    let (_, page) = dewi.pull_page(&s, None);
+    assert!(
+        page["removals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == h.to_string()),
+        "{page}"
+    );
+}
+
+fn assignments_keep_their_history_and_admins_act_within_their_agency(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let dewi = Device::officer(&s, "dewi");
+    let budi = Device::officer(&s, "budi");
+    let h = r.households[0];
+    let (_, first) = assign(&s, &r.admin, h, &dewi.user_id);
+    let (st, again) = assign(&s, &r.admin, h, &dewi.user_id);
+    assert_eq!(st, 200);
+    assert_eq!(
+        again["id"], first["id"],
+        "assigning the same officer again changes nothing"
+    );
+    let (_, second) = assign(&s, &r.admin, h, &budi.user_id);
+    let (st, history) = s.get(
+        &format!("/v1/admin/assignments?household_id={h}"),
+        Some(&r.admin.token),
+    );
+    assert_eq!(st, 200, "{history}");
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["id"], second["id"]);
+    assert_eq!(history[0]["active"], true);
+    assert_eq!(history[1]["id"], first["id"]);
+    assert_eq!(history[1]["active"], false);
+    assert_eq!(history[1]["end_reason"], "reassigned");
+    assert!(history[1]["ends_at"].as_i64().is_some());
+
+    let (st, ended) = s.post(
+        &format!(
+            "/v1/admin/assignments/{}/end",
+            second["id"].as_str().unwrap()
+        ),
+        Some(&r.admin.token),
+        &json!({"reason": "household moved away"}),
+    );
+    assert_eq!(st, 200, "{ended}");
+    assert_eq!(ended["active"], false);
+    let (_, active) = s.get("/v1/admin/assignments?active=true", Some(&r.admin.token));
+    assert!(active.as_array().unwrap().is_empty(), "{active}");
+
+    for (body, status, code) in [
+        (
+            json!({"household_id": Uuid::now_v7(), "officer_id": dewi.user_id, "reason": "x"}),
+            404,
+            "household_not_found",
+        ),
+        (
+            json!({"household_id": h, "officer_id": r.admin.user_id, "reason": "x"}),
+            400,
+            "not_an_officer",
+        ),
+        (
+            json!({"household_id": h, "officer_id": Uuid::now_v7(), "reason": "x"}),
+            404,
+            "user_not_found",
+        ),
+        (
+            json!({"household_id": h, "officer_id": dewi.user_id, "reason": "\u{200B}"}),
+            400,
+            "invalid_reason",
+        ),
+    ] {
+        let (st, resp) = s.post("/v1/admin/assignments", Some(&r.admin.token), &body);
+        assert_eq!(
+            (st, resp["error"]["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{body}: {resp}"
+        );
+    }
+    let (st, resp) = s.post(
+        "/v1/admin/assignments",
+        Some(&dewi.token),
+        &json!({"household_id": h, "officer_id": dewi.user_id, "reason": "mine"}),
+    );
+    assert_eq!(
+        (st, resp["error"]["code"].as_str().unwrap_or("")),
+        (403, "forbidden_role")
+    );
+}
