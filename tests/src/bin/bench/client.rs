@@ -120,12 +120,15 @@ pub fn sign_in_officers(server: &Server, n: usize, threads: usize) -> anyhow::Re
                             return Ok(mine);
                         }
                         let user = format!("officer-{i:04}");
+                        // Regency scope: the workloads share households among devices and
+                        // push visits of households nobody registered, which an officer's
+                        // scope refuses. The scope's own cost is not measured here yet.
                         let (st, body) = call(
                             &a,
                             "POST",
                             &format!("{base}/v1/admin/users"),
                             Some(&admin_token),
-                            Some(&json!({"username": user, "display_name": user, "role": "officer",
+                            Some(&json!({"username": user, "display_name": user, "role": "regency_admin",
                                          "agency_id": agency, "password": OFFICER_PASSWORD})),
                         )?;
                         anyhow::ensure!(st == 201, "create {user}: {st} {body}");
