@@ -96,3 +96,65 @@ pub struct AssignmentQuery {
     /// At most this many (default 100, at most 1000).
     pub limit: Option<i64>,
 }
+
+/// A write refused `out_of_scope`, kept for review: typically an officer's offline edit of a
+/// household reassigned while the phone was away.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HeldWriteView {
+    /// The device that sent it.
+    pub device_id: String,
+    /// Its sequence number there.
+    pub seq: i64,
+    /// The writer.
+    pub user_id: UserId,
+    /// The writer's user name.
+    pub username: String,
+    /// The writer's agency.
+    pub agency_id: Option<AgencyId>,
+    /// The record it would have written.
+    pub record_id: RecordId,
+    /// The household that was not in the writer's scope.
+    pub household_id: Option<RecordId>,
+    /// The operation as the server read it (its JSON, keys in the protocol's order).
+    pub operation: serde_json::Value,
+    /// When it was refused, ms since the Unix epoch.
+    pub held_at: i64,
+}
+
+impl TryFrom<crate::db::held_writes::HeldWriteRow> for HeldWriteView {
+    type Error = ApiError;
+    fn try_from(h: crate::db::held_writes::HeldWriteRow) -> Result<Self, ApiError> {
+        Ok(HeldWriteView {
+            user_id: stored("user id", &h.user_id)?,
+            agency_id: h
+                .agency_id
+                .as_deref()
+                .map(|a| stored("agency id", a))
+                .transpose()?,
+            record_id: stored("record id", &h.record_id)?,
+            household_id: h
+                .household_id
+                .as_deref()
+                .map(|x| stored("household id", x))
+                .transpose()?,
+            operation: serde_json::from_str(&h.operation).map_err(|_| {
+                ApiError::internal(format!(
+                    "held write {}/{} is unreadable",
+                    h.device_id, h.seq
+                ))
+            })?,
+            device_id: h.device_id,
+            seq: h.seq,
+            username: h.username,
+            held_at: h.held_at,
+        })
+    }
+}
+
+/// Which held writes to list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldWriteQuery {
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+}

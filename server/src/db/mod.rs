@@ -10,6 +10,7 @@ pub mod audit;
 pub mod batch_store;
 pub mod changes;
 pub mod devices;
+pub mod held_writes;
 pub mod meta;
 pub mod provision;
 pub mod records;

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::api::areas::{AreaQuery, NewArea};
-use crate::api::assignments::{AssignmentQuery, EndAssignment, NewAssignment};
+use crate::api::assignments::{AssignmentQuery, EndAssignment, HeldWriteQuery, NewAssignment};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{DeviceId, UserId};
@@ -190,5 +190,16 @@ pub async fn end_assignment(
         admin::end_assignment(c, &caller, &id, req)
     })
     .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `GET /v1/admin/held-writes?limit=`.
+pub async fn list_held_writes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<HeldWriteQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::list_held_writes(c, &caller, q)).await?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -145,6 +145,34 @@ fn a_write_outside_the_scope_is_refused_and_held_while_the_rest_of_the_batch_app
         2,
         "each refused write is kept for review"
     );
+    let (st, held) = s.get("/v1/admin/held-writes", Some(&r.admin.token));
+    assert_eq!(st, 200, "{held}");
+    let mut seen: Vec<(i64, String)> = held
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            assert_eq!(h["username"], "dewi");
+            assert_eq!(h["device_id"], dewi.id.to_string());
+            assert_eq!(h["household_id"], r.households[1].to_string());
+            assert_eq!(h["operation"]["record_id"], h["record_id"]);
+            (
+                h["seq"].as_i64().unwrap(),
+                h["record_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [(2, other_id.clone()), (4, r.households[1].to_string())],
+        "{held}"
+    );
+    let (st, body) = s.get("/v1/admin/held-writes", Some(&dewi.token));
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (403, Some("forbidden_role"))
+    );
     let mut admin = r.admin;
     admin.cursor = None;
     let all = admin.pull_all(&s);
