@@ -2,6 +2,7 @@
 //! visits and aid, and nothing else; a household that enters the scope comes with its
 //! history, one that leaves it is removed; writes outside the scope are held, not applied.
 
+use kampung_sync::auth::Role;
 use kampung_sync_tests::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -15,6 +16,7 @@ kampung_sync_tests::on_both_backends!(
     a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_stay_away,
     a_reassignment_racing_the_old_officers_push_neither_loses_nor_silently_accepts_it,
     assignments_keep_their_history_and_admins_act_within_their_agency,
+    an_agency_admin_syncs_the_households_of_their_agencys_officers_only,
 );
 
 fn visit(seq: u64, household: Uuid) -> Value {
@@ -464,4 +466,50 @@ fn assignments_keep_their_history_and_admins_act_within_their_agency(b: Backend)
         (st, resp["error"]["code"].as_str().unwrap_or("")),
         (403, "forbidden_role")
     );
+}
+
+fn an_agency_admin_syncs_the_households_of_their_agencys_officers_only(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let dewi = Device::officer(&s, "dewi");
+    let mut principal = Device::with_role(&s, "kepala.dinsos", Role::AgencyAdmin);
+    let (st, school) = s.post(
+        "/v1/admin/agencies",
+        Some(&r.admin.token),
+        &json!({"name": "SMPN 2 Rogojampi", "kind": "school"}),
+    );
+    assert_eq!(st, 201, "{school}");
+    let (st, guru) = s.post(
+        "/v1/admin/users",
+        Some(&r.admin.token),
+        &json!({"username": "guru", "display_name": "Guru", "role": "officer",
+                "agency_id": school["id"], "password": PASSWORD}),
+    );
+    assert_eq!(st, 201, "{guru}");
+    let guru_id = guru["id"].as_str().unwrap().to_owned();
+    let [h1, h2] = r.households;
+    assign(&s, &r.admin, h1, &dewi.user_id);
+    assign(&s, &r.admin, h2, &guru_id);
+
+    let mine = principal.pull_all(&s);
+    assert_eq!(households_in(&mine), [h1.to_string()], "{mine:?}");
+    // Another agency's household is neither visible nor assignable to them.
+    let (st, body) = assign(&s, &principal, h2, &dewi.user_id);
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (403, Some("other_agency")),
+        "{body}"
+    );
+    // When the household goes to the other agency, the agency admin's device drops it.
+    assign(&s, &r.admin, h1, &guru_id);
+    let (_, page) = principal.pull_page(&s, None);
+    let removed: Vec<&str> = page["removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert!(removed.contains(&h1.to_string().as_str()), "{page}");
+    assert!(page["changes"].as_array().unwrap().is_empty(), "{page}");
 }
