@@ -167,11 +167,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KAMPUNG_CORS_ORIGINS", value_delimiter = ',', value_parser = crate::cors::parse_origin)]
     pub cors_origins: Vec<String>,
     /// Access token lifetime in seconds.
-    #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "KAMPUNG_ACCESS_TTL_SECS", default_value_t = 15 * 60, value_parser = clap::value_parser!(i64).range(1..=86_400))]
     pub access_ttl_secs: i64,
     /// Refresh credential lifetime in days. Each refresh starts a new period, so a device
     /// that syncs at least this often never has to sign in again.
-    #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub refresh_ttl_days: i64,
     /// How much one client, and sign-in as a whole, may ask at once.
     #[command(flatten)]
@@ -232,14 +232,14 @@ impl LoadArgs {
 #[derive(Clone, Copy, Debug, Args)]
 pub struct RetentionArgs {
     /// Days audit entries are kept.
-    #[arg(long, env = "KAMPUNG_AUDIT_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "KAMPUNG_AUDIT_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..=36_500))]
     pub audit_retention_days: i64,
     /// Days a refresh credential is kept after it expired, was used or was revoked (its
     /// replay is then answered `invalid_refresh_token` instead of `refresh_token_reused`).
-    #[arg(long, env = "KAMPUNG_CREDENTIAL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, env = "KAMPUNG_CREDENTIAL_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub credential_retention_days: i64,
     /// Minutes between housekeeping runs of a serving instance.
-    #[arg(long, env = "KAMPUNG_HOUSEKEEPING_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "KAMPUNG_HOUSEKEEPING_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=10_080))]
     pub housekeeping_minutes: u64,
 }
 

@@ -840,6 +840,17 @@ fn settings_that_cannot_serve_stop_the_start_with_a_message_naming_them() {
         ("KAMPUNG_HEADER_TIMEOUT_SECS", "--header-timeout-secs", "0"),
         ("KAMPUNG_BODY_TIMEOUT_SECS", "--body-timeout-secs", "0"),
         ("KAMPUNG_ACCESS_TTL_SECS", "--access-ttl-secs", "0"),
+        ("KAMPUNG_ACCESS_TTL_SECS", "--access-ttl-secs", "9999999999"),
+        (
+            "KAMPUNG_REFRESH_TTL_DAYS",
+            "--refresh-ttl-days",
+            "1000000000000",
+        ),
+        (
+            "KAMPUNG_HOUSEKEEPING_MINUTES",
+            "--housekeeping-minutes",
+            "18446744073709551615",
+        ),
     ] {
         let out = exit_within(
             Command::new(BIN)
