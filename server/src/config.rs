@@ -71,6 +71,22 @@ pub enum Command {
         #[command(flatten)]
         retention: RetentionArgs,
     },
+    /// The typed query tables the admin API reads, derived from the merge state.
+    Tables {
+        /// What to do.
+        #[command(subcommand)]
+        action: TablesAction,
+    },
+}
+
+/// `kampung-sync tables ...`.
+#[derive(Debug, Subcommand)]
+pub enum TablesAction {
+    /// Recompute every row from the records' merge state, in one transaction.
+    Rebuild(DbArgs),
+    /// Compare every row with what the merge state gives; print each difference and exit 1
+    /// if there is any.
+    Verify(DbArgs),
 }
 
 /// Epoch actions.

@@ -8,7 +8,8 @@ use kampung_sync::api::admin::NewAgency;
 use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, AreaAction, Cli, Command, DbArgs, EpochAction, UserAction, UserResetArgs,
+    AgencyAction, AreaAction, Cli, Command, DbArgs, EpochAction, TablesAction, UserAction,
+    UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
@@ -109,6 +110,29 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::User {
             action: UserAction::ResetPassword(args),
         } => reset_password(args),
+        Command::Tables { action } => {
+            let (args, rebuild) = match action {
+                TablesAction::Rebuild(a) => (a, true),
+                TablesAction::Verify(a) => (a, false),
+            };
+            let mut conn = open(&args)?;
+            if rebuild {
+                let n = db::write_tx(&mut conn, db::typed_tables::rebuild)?;
+                println!("rebuilt the rows of {n} records");
+                return Ok(());
+            }
+            let differences = db::typed_tables::verify(&mut conn)?;
+            for d in &differences {
+                println!("{d}");
+            }
+            anyhow::ensure!(
+                differences.is_empty(),
+                "{} rows differ from the merge state; `kampung-sync tables rebuild` recomputes them",
+                differences.len()
+            );
+            println!("every row agrees with the merge state");
+            Ok(())
+        }
         Command::Housekeeping { db, retention } => {
             let mut conn = open(&db)?;
             let swept =

@@ -18,6 +18,7 @@ pub mod hlc;
 pub mod ids;
 pub mod memory;
 pub mod outcome;
+pub mod rows;
 pub mod schema;
 pub mod scope;
 pub mod state;

@@ -69,6 +69,7 @@ impl DbServer {
         let mut conn = db::connect(url).unwrap();
         conn.batch_execute(
             "DELETE FROM applied_ops; DELETE FROM records; DELETE FROM refresh_tokens; \
+             DELETE FROM q_households; DELETE FROM q_visits; DELETE FROM q_aid; \
              DELETE FROM devices;",
         )
         .unwrap();
@@ -196,6 +197,13 @@ impl Server for DbServer {
         // another record is seen too.
         let ids: Vec<RecordId> = self.records.keys().copied().chain(named).collect();
         self.records = db::read_tx(conn, |c| db::records::load_many(c, &ids)).unwrap();
+        // The typed tables, kept by every batch as it went, are what a rebuild from the
+        // states now would write: conflicts, deletes, resends and crashes included.
+        let differences = db::read_tx(conn, db::typed_tables::verify).unwrap();
+        assert!(
+            differences.is_empty(),
+            "typed tables differ: {differences:#?}"
+        );
         response
     }
 

@@ -12,6 +12,9 @@ use super::{AnyConnection, Backend, Pool, meta};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
+/// The version that creates the typed query tables, as diesel names applied versions.
+const QUERY_TABLES: &str = "20261202000300";
+
 /// Opens the database (creating the SQLite file and its folder if needed), runs pending
 /// migrations, makes sure the epoch exists, and returns a pool.
 pub fn open(backend: &Backend, pool_size: u32) -> anyhow::Result<Pool> {
@@ -88,7 +91,12 @@ fn migrate_locked(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
     .iter()
     .map(ToString::to_string)
-    .collect();
+    .collect::<Vec<String>>();
+    // The typed tables start empty: fill them from the records the database already holds,
+    // in the migrating transaction's stead (SQL cannot read the merge state).
+    if applied.iter().any(|v| v.starts_with(QUERY_TABLES)) {
+        super::write_tx(conn, super::typed_tables::rebuild)?;
+    }
     meta::ensure_epoch(conn)?;
     meta::check_identity(conn)?;
     Ok(applied)

@@ -20,6 +20,7 @@ pub mod scope;
 pub mod state_codec;
 pub mod throttle;
 pub mod tokens;
+pub mod typed_tables;
 pub mod users;
 
 mod backend;

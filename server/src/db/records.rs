@@ -185,7 +185,7 @@ pub fn save_many(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<
             ))
             .execute(c))?;
     }
-    Ok(())
+    super::typed_tables::save(conn, states)
 }
 
 /// The record as a pull sends it.

@@ -161,6 +161,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    q_households (id) {
+        id -> Text,
+        registry_id -> Nullable<Text>,
+        registry_source -> Nullable<Text>,
+        head_name -> Nullable<Text>,
+        desa_code -> Nullable<Text>,
+        kecamatan_code -> Nullable<Text>,
+        welfare_decile -> Nullable<BigInt>,
+        home_lat -> Nullable<Double>,
+        home_lon -> Nullable<Double>,
+        status -> Nullable<Text>,
+        deleted -> Bool,
+        conflicted -> Bool,
+    }
+}
+
+diesel::table! {
+    q_visits (id) {
+        id -> Text,
+        household_id -> Text,
+        visited_at -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        kesehatan_score -> Nullable<BigInt>,
+        pendidikan_score -> Nullable<BigInt>,
+        pangan_score -> Nullable<BigInt>,
+        papan_score -> Nullable<BigInt>,
+        ekonomi_score -> Nullable<BigInt>,
+        gps_lat -> Nullable<Double>,
+        gps_lon -> Nullable<Double>,
+        gps_accuracy_m -> Nullable<Double>,
+        gps_mock -> Nullable<Bool>,
+        next_visit_due -> Nullable<Text>,
+        amends -> Nullable<Text>,
+        deleted -> Bool,
+        conflicted -> Bool,
+        device_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        agency_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    q_aid (id) {
+        id -> Text,
+        household_id -> Text,
+        given_at -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        quantity -> Nullable<Double>,
+        unit -> Nullable<Text>,
+        value_rupiah -> Nullable<BigInt>,
+        source -> Nullable<Text>,
+        voided -> Bool,
+        conflicted -> Bool,
+        device_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        agency_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(devices -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -176,5 +236,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     areas,
     assignments,
     removals,
-    held_writes
+    held_writes,
+    q_households,
+    q_visits,
+    q_aid
 );

@@ -15,3 +15,4 @@ mod retries;
 mod scope;
 mod slow_clients;
 mod storage_migration;
+mod tables;
