@@ -50,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/assignments", web::get().to(admin::list_assignments))
                 .route("/assignments", web::post().to(admin::assign_household))
                 .route(
+                    "/assignments/import",
+                    web::post().to(admin::import_assignments),
+                )
+                .route(
                     "/assignments/{id}/end",
                     web::post().to(admin::end_assignment),
                 ),
