@@ -269,6 +269,16 @@ fn a_file_with_bad_rows_writes_nothing_and_reports_each_with_its_line_and_column
         (st, body["error"]["code"].as_str()),
         (415, Some("unsupported_media_type"))
     );
+    let (st, body) = s.post_raw(
+        "/v1/admin/assignments/import?dry_run=yes",
+        Some(&admin.token),
+        &[("Content-Type", "text/csv; charset=utf-8")],
+        format!("household_id,officer\n{},dewi", h[0]).into_bytes(),
+    );
+    assert_eq!(
+        (st, body["error"]["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
     let (st, body) = import(
         &s,
         &dewi,

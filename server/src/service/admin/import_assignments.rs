@@ -8,7 +8,7 @@ use crate::auth::{Caller, Role};
 use crate::db::assignments::{self as rows, AssignmentRow};
 use crate::db::users::{self, UserRow};
 use crate::db::{self, AnyConnection, records};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::UserId;
 use crate::service::audit::{self, Entry};
 use crate::service::authorize::{self, Principal};
@@ -333,7 +333,7 @@ impl Check<'_> {
             None => Ok(false),
             Some(p) => match within_agency(p, agency) {
                 Ok(()) => Ok(false),
-                Err(e) if e.code() == crate::error::ErrorCode::OtherAgency => Ok(true),
+                Err(e) if e.code() == ErrorCode::OtherAgency => Ok(true),
                 Err(e) => Err(e),
             },
         }
