@@ -60,6 +60,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AreaAction,
     },
+    /// Assignments of households to officers.
+    Assignment {
+        /// The assignment action.
+        #[command(subcommand)]
+        action: AssignmentAction,
+    },
     /// Delete what is past its retention (old audit entries, dead refresh credentials,
     /// ended sign-in counters) once, and print what was deleted. A serving instance also
     /// does this on its own every `--housekeeping-minutes`.
@@ -326,6 +332,25 @@ pub enum AgencyAction {
         /// Kind: `opd`, `school`, `partner`, ...
         #[arg(long, default_value = "opd")]
         kind: String,
+    },
+}
+
+/// Assignment actions.
+#[derive(Debug, Subcommand)]
+pub enum AssignmentAction {
+    /// Assign households in bulk from a CSV file (`household_id,officer[,reason]`), with
+    /// the rules of `POST /v1/admin/assignments/import`: all rows or none. Prints the report
+    /// as JSON; exits with status 1 when a row is refused.
+    Import {
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Check every row and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

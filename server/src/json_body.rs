@@ -35,17 +35,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(usize::MAX, |s| s.limits.max_body_bytes);
-        let hint = OverLimitHint::for_path(req.path());
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
         let is_json = is_json(req);
-        let mut payload = payload.take();
+        let body = read_within_limit(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::new(
@@ -53,33 +44,56 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON, with Content-Type: application/json",
                 ));
             }
-            if let Some(length) = declared.filter(|&n| n > limit as u64) {
-                return Err(
-                    hint.refuse(format!("the body is {length} bytes; the limit is {limit}"))
-                );
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
-                let chunk = chunk.map_err(|e| payload_error(e, hint, limit))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(hint.refuse(format!("the body exceeds {limit} bytes")));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            decode(&body).map(JsonBody)
+            decode(&body.await?).map(JsonBody)
         })
     }
 }
 
-/// `application/json`, or any `+json` type; a missing `Content-Type` is refused, as actix's
-/// own extractor does, so that a form post is never read as JSON by accident.
-fn is_json(req: &HttpRequest) -> bool {
+/// The whole body, collected up to the server's body limit: a declared length over it is
+/// refused before anything is read, and the reading stops once the bytes pass it.
+pub(crate) fn read_within_limit(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<BytesMut, ApiError>> + 'static {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(usize::MAX, |s| s.limits.max_body_bytes);
+    let hint = OverLimitHint::for_path(req.path());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut payload = payload.take();
+    async move {
+        if let Some(length) = declared.filter(|&n| n > limit as u64) {
+            return Err(hint.refuse(format!("the body is {length} bytes; the limit is {limit}")));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
+            let chunk = chunk.map_err(|e| payload_error(e, hint, limit))?;
+            if body.len() + chunk.len() > limit {
+                return Err(hint.refuse(format!("the body exceeds {limit} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The media type of the request, lowercase, without parameters (`; charset=...`).
+pub(crate) fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|m| m.trim().to_ascii_lowercase())
-        .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+}
+
+/// `application/json`, or any `+json` type; a missing `Content-Type` is refused, as actix's
+/// own extractor does, so that a form post is never read as JSON by accident.
+fn is_json(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|m| m == "application/json" || m.ends_with("+json"))
 }
 
 /// Decodes `body`, naming the field at fault.

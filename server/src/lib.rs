@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body_timeout;
 pub mod config;
 pub mod cors;
+pub mod csv_body;
 pub mod db;
 pub mod decompress;
 pub mod error;

@@ -8,8 +8,8 @@ use kampung_sync::api::admin::NewAgency;
 use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, AreaAction, Cli, Command, DbArgs, EpochAction, TablesAction, UserAction,
-    UserResetArgs,
+    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, TablesAction,
+    UserAction, UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
@@ -155,6 +155,23 @@ fn run(command: Command) -> anyhow::Result<()> {
                 ),
             );
             println!("{}", agency.id);
+            Ok(())
+        }
+        Command::Assignment {
+            action: AssignmentAction::Import { db, file, dry_run },
+        } => {
+            let csv = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let mut conn = open(&db)?;
+            let report = admin::import_assignments_as_operator(&mut conn, &csv, dry_run)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.refused.is_empty() {
+                anyhow::bail!(
+                    "import_refused: {} of the file's rows refused; nothing was written",
+                    report.refused.len()
+                );
+            }
             Ok(())
         }
         Command::Area {

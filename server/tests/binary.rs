@@ -979,3 +979,111 @@ fn cors_origins_browsers_never_send_stop_the_start_with_a_message() {
         assert!(stderr.contains(says), "{value}: {stderr}");
     }
 }
+
+#[test]
+fn assignment_import_on_the_command_line_applies_a_file_whole_or_prints_why_not() {
+    let db = Db::new(false).unwrap();
+    let s = Server::start(&db);
+    let device = Uuid::now_v7();
+    let token = sign_in_and_change_password(
+        &s,
+        "admin",
+        &admin_password(&db),
+        "sandi-admin-baru-2026",
+        device,
+    );
+    let h = [Uuid::now_v7(), Uuid::now_v7()];
+    let fields = json!({"head_name": "Siti", "desa_code": "3510010001"});
+    let (st, pushed) = s.post(
+        "/v1/sync/push",
+        Some(&token),
+        &json!({"device_id": device, "ops": [
+            household(1, h[0], 0, "put", fields.clone()),
+            household(2, h[1], 0, "put", fields),
+        ]}),
+    );
+    assert_eq!(st, 200, "{pushed}");
+    let out = run_command(&db, &["agency", "add", "--name", "Dinas Sosial"], "");
+    let agency = String::from_utf8(out.stdout).unwrap();
+    let out = run_command(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "dewi",
+            "--role",
+            "officer",
+            "--agency",
+            agency.trim(),
+        ],
+        "sandi-dewi-2026\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = db.dir.join("penugasan.csv");
+    let import = |csv: &str, dry_run: bool| {
+        std::fs::write(&file, csv).unwrap();
+        let path = file.to_str().unwrap();
+        let mut args = vec!["assignment", "import", "--file", path];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let out = run_command(&db, &args, "");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "the report is printed as JSON ({e}): {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (
+            out.status.code(),
+            report,
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let active = || {
+        let (st, list) = s.get_with("/v1/admin/assignments?active=true", &token);
+        assert_eq!(st, 200, "{list}");
+        list.as_array().unwrap().clone()
+    };
+    let csv = format!("household_id,officer\n{},dewi\n{},Dewi\n", h[0], h[1]);
+
+    let (code, report, _) = import(&csv, true);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        report,
+        json!({"rows": 2, "assigned": 2, "unchanged": 0, "refused": [], "dry_run": true})
+    );
+    assert!(active().is_empty(), "a dry run writes nothing");
+
+    let (code, report, _) = import(&csv, false);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["assigned"], 2, "{report}");
+    let made = active();
+    assert_eq!(made.len(), 2);
+    assert!(
+        made.iter().all(|a| a["assigned_by"].is_null()),
+        "the command line assigns as no user: {made:?}"
+    );
+
+    let (code, report, stderr) = import(
+        &format!(
+            "household_id,officer\n{},nobody\n{},dewi\n",
+            h[1],
+            Uuid::now_v7()
+        ),
+        false,
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(report["refused"][0]["line"], 2, "{report}");
+    assert_eq!(report["refused"][0]["column"], "officer");
+    assert_eq!(report["refused"][1]["line"], 3, "{report}");
+    assert_eq!(report["refused"][1]["column"], "household_id");
+    assert!(stderr.contains("import_refused"), "{stderr}");
+    assert_eq!(active(), made, "nothing of a refused file is written");
+}

@@ -158,3 +158,49 @@ pub struct HeldWriteQuery {
     /// At most this many (default 100, at most 1000).
     pub limit: Option<i64>,
 }
+
+/// How to import a file of assignments.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Check every row and report, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What an import did, or would do, row by row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The rows of the file, the header not counted.
+    pub rows: usize,
+    /// The rows that assigned a household (in a dry run: that would); 0 when any was refused.
+    pub assigned: usize,
+    /// The rows that named a household's current officer, which change nothing.
+    pub unchanged: usize,
+    /// Each row refused, in file order; with any, nothing was written.
+    pub refused: Vec<RefusedRow>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
+
+/// A row of the file that was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedRow {
+    /// The line it starts on (the header is line 1).
+    pub line: usize,
+    /// The column at fault; `null` when the row as a whole is.
+    pub column: Option<String>,
+    /// Why, for people.
+    pub reason: String,
+}
+
+/// The `422 import_refused` answer: the error, and beside it the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RefusedImport {
+    /// `{"code": "import_refused", "message": ...}`.
+    #[serde(flatten)]
+    pub error: sync_protocol::wire::ErrorBody,
+    /// The report.
+    #[serde(flatten)]
+    pub report: ImportReport,
+}

@@ -120,8 +120,11 @@ pub enum ErrorCode {
     /// More operations in one push than the limit.
     BatchTooLarge,
     // 415
-    /// No `Content-Type: application/json`.
+    /// No `Content-Type: application/json` (`text/csv` for an import).
     UnsupportedMediaType,
+    // 422
+    /// A file of assignments has rows that cannot be applied: nothing of it was written.
+    ImportRefused,
     // 429
     /// Too many failed sign-ins.
     TooManyAttempts,
@@ -189,6 +192,7 @@ impl ErrorCode {
             C::UsernameTaken | C::AgencyExists | C::AreaExists | C::ResyncRequired => {
                 StatusCode::CONFLICT
             }
+            C::ImportRefused => StatusCode::UNPROCESSABLE_ENTITY,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::TooManyAttempts | C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

@@ -5,14 +5,19 @@ use actix_web::{HttpResponse, web};
 use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::api::areas::{AreaQuery, NewArea};
-use crate::api::assignments::{AssignmentQuery, EndAssignment, HeldWriteQuery, NewAssignment};
+use crate::api::assignments::{
+    AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, ImportReport, NewAssignment,
+    RefusedImport,
+};
 use crate::auth::Caller;
+use crate::csv_body::CsvBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{DeviceId, UserId};
 use crate::json_body::JsonBody;
 use crate::query_params::QueryParams;
 use crate::service::admin;
 use crate::startup::AppState;
+use sync_protocol::wire::ErrorBody;
 
 /// `GET /v1/admin/agencies`.
 pub async fn list_agencies(
@@ -202,4 +207,35 @@ pub async fn list_held_writes(
     let q = query.into_inner();
     let v = super::with_conn(&state, move |c, _| admin::list_held_writes(c, &caller, q)).await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/assignments/import?dry_run=`, a CSV file.
+pub async fn import_assignments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ImportQuery>,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = query.into_inner().dry_run;
+    let file = body.into_inner();
+    let report = super::with_conn(&state, move |c, _| {
+        admin::import_assignments(c, &caller, &file, dry_run)
+    })
+    .await?;
+    Ok(import_answer(report))
+}
+
+/// `200` with the report, or `422 import_refused` with it when any row was refused.
+fn import_answer(report: ImportReport) -> HttpResponse {
+    if report.refused.is_empty() {
+        return HttpResponse::Ok().json(report);
+    }
+    let message = format!(
+        "{} of the file's rows refused; nothing was written",
+        report.refused.len()
+    );
+    HttpResponse::build(ErrorCode::ImportRefused.status()).json(RefusedImport {
+        error: ErrorBody::new(ErrorCode::ImportRefused.as_str(), message),
+        report,
+    })
 }

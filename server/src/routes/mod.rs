@@ -51,6 +51,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/held-writes", web::get().to(admin::list_held_writes))
                 .route("/assignments", web::post().to(admin::assign_household))
                 .route(
+                    "/assignments/import",
+                    web::post().to(admin::import_assignments),
+                )
+                .route(
                     "/assignments/{id}/end",
                     web::post().to(admin::end_assignment),
                 ),

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod authorize;
+mod csv_rows;
 pub mod housekeeping;
 pub mod names;
 mod page_limit;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod areas;
+mod assignment_import;
 mod bad_input;
 mod browser_consoles;
 mod cursor;

@@ -6,7 +6,8 @@ use uuid::Uuid;
 use crate::api::assignments::{AssignmentView, NewAssignment};
 use crate::auth::{Caller, Role};
 use crate::db::assignments::{self as rows, AssignmentRow};
-use crate::db::{self, AnyConnection, records, removals, users};
+use crate::db::users::{self, UserRow};
+use crate::db::{self, AnyConnection, records, removals};
 use crate::error::{ApiError, ErrorCode};
 use crate::service::authorize::{self, Principal};
 use crate::service::{audit, names};
@@ -54,28 +55,8 @@ pub fn assign_household(
             }
             within_agency(&p, cur.agency_id.as_deref())?;
         }
-        let now = Utc::now().timestamp_millis();
         let by = p.user_id.to_string();
-        if let Some(cur) = &current {
-            rows::end(c, &cur.id, now, "reassigned", Some(&by))?;
-            remove_from_devices(c, cur, officer.agency_id.as_deref())?;
-        }
-        let id = Uuid::now_v7().to_string();
-        rows::insert(
-            c,
-            &rows::NewAssignment {
-                id: &id,
-                household_id: &household,
-                officer_id: &officer.id,
-                agency_id: officer.agency_id.as_deref(),
-                starts_at: now,
-                reason,
-                assigned_by: Some(&by),
-            },
-        )?;
-        records::restamp_household(c, &household)?;
-        let made = rows::by_id(c, &id)?
-            .ok_or_else(|| ApiError::internal(format!("assignment {id} vanished")))?;
+        let made = hand_over(c, &household, current.as_ref(), &officer, reason, Some(&by))?;
         Ok((AssignmentView::try_from(made)?, current))
     })?;
     if view.active && previous.as_ref().is_none_or(|prev| prev.id != view.id) {
@@ -94,6 +75,41 @@ pub fn assign_household(
         );
     }
     Ok(view)
+}
+
+/// Makes `officer` the household's officer from now: ends `current` (`reassigned`), removes
+/// the household from the devices that lose it, inserts the new assignment and stamps the
+/// household's records as changed so the new officer's devices pull its whole history.
+/// Within the caller's write transaction, after `current` was read through its lock. `by`
+/// is `None` from the command line.
+pub(super) fn hand_over(
+    c: &mut AnyConnection,
+    household: &str,
+    current: Option<&AssignmentRow>,
+    officer: &UserRow,
+    reason: &str,
+    by: Option<&str>,
+) -> Result<AssignmentRow, ApiError> {
+    let now = Utc::now().timestamp_millis();
+    if let Some(cur) = current {
+        rows::end(c, &cur.id, now, "reassigned", by)?;
+        remove_from_devices(c, cur, officer.agency_id.as_deref())?;
+    }
+    let id = Uuid::now_v7().to_string();
+    rows::insert(
+        c,
+        &rows::NewAssignment {
+            id: &id,
+            household_id: household,
+            officer_id: &officer.id,
+            agency_id: officer.agency_id.as_deref(),
+            starts_at: now,
+            reason,
+            assigned_by: by,
+        },
+    )?;
+    records::restamp_household(c, household)?;
+    rows::by_id(c, &id)?.ok_or_else(|| ApiError::internal(format!("assignment {id} vanished")))
 }
 
 /// The records of `old`'s household become removals for the users who lose it: its officer,
@@ -128,6 +144,10 @@ pub(super) fn within_agency(p: &Principal, agency: Option<&str>) -> Result<(), A
 
 /// A reason as stored: 1 to 200 characters that read as they are.
 pub(super) fn checked_reason(raw: &str) -> Result<&str, ApiError> {
-    names::visible_name(raw, 200)
-        .map_err(|why| ApiError::new(ErrorCode::InvalidReason, format!("the reason {why}")))
+    reason_rule(raw).map_err(|why| ApiError::new(ErrorCode::InvalidReason, why))
+}
+
+/// [`checked_reason`]'s rule, with why not for a message.
+pub(super) fn reason_rule(raw: &str) -> Result<&str, String> {
+    names::visible_name(raw, 200).map_err(|why| format!("the reason {why}"))
 }
