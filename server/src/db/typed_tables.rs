@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
-use sync_protocol::RecordState;
 use sync_protocol::rows::{AidRow, HouseholdRow, TypedRow, VisitRow, typed_row};
+use sync_protocol::{Collection, RecordState};
 
 use super::schema::{devices, q_aid, q_households, q_visits, records, users};
 use super::{AnyConnection, DbResult, per_backend, records as record_rows};
@@ -223,10 +223,21 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     }
     let writers = writers_of(conn, states)?;
     let rows = rows_of(states, &writers);
-    let ids: Vec<String> = states.iter().map(|s| s.id.to_string()).collect();
-    for chunk in ids.chunks(record_rows::CHUNK) {
+    // A record's collection never changes, so its row can only be in its own table.
+    let of = |c: Collection| -> Vec<String> {
+        states
+            .iter()
+            .filter(|s| s.collection == c)
+            .map(|s| s.id.to_string())
+            .collect()
+    };
+    for chunk in of(Collection::Households).chunks(record_rows::CHUNK) {
         diesel::delete(q_households::table.filter(q_households::id.eq_any(chunk))).execute(conn)?;
+    }
+    for chunk in of(Collection::Visits).chunks(record_rows::CHUNK) {
         diesel::delete(q_visits::table.filter(q_visits::id.eq_any(chunk))).execute(conn)?;
+    }
+    for chunk in of(Collection::Aid).chunks(record_rows::CHUNK) {
         diesel::delete(q_aid::table.filter(q_aid::id.eq_any(chunk))).execute(conn)?;
     }
     for chunk in rows.households.chunks(record_rows::CHUNK / 16) {
