@@ -13,6 +13,10 @@ use sync_protocol::{Collection, RecordState};
 use super::schema::{devices, q_aid, q_households, q_visits, records, users};
 use super::{AnyConnection, DbResult, per_backend, records as record_rows};
 
+/// Rows per multi-row insert: 20 columns each stays far under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters, and a batch of 500 is one statement.
+const ROWS_PER_INSERT: usize = 1000;
+
 /// A household's stored row.
 #[derive(Clone, Debug, PartialEq, Insertable, Queryable)]
 #[diesel(table_name = q_households)]
@@ -240,13 +244,13 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     for chunk in of(Collection::Aid).chunks(record_rows::CHUNK) {
         diesel::delete(q_aid::table.filter(q_aid::id.eq_any(chunk))).execute(conn)?;
     }
-    for chunk in rows.households.chunks(record_rows::CHUNK / 16) {
+    for chunk in rows.households.chunks(ROWS_PER_INSERT) {
         per_backend!(conn, c => diesel::insert_into(q_households::table).values(chunk).execute(c))?;
     }
-    for chunk in rows.visits.chunks(record_rows::CHUNK / 32) {
+    for chunk in rows.visits.chunks(ROWS_PER_INSERT) {
         per_backend!(conn, c => diesel::insert_into(q_visits::table).values(chunk).execute(c))?;
     }
-    for chunk in rows.aid.chunks(record_rows::CHUNK / 16) {
+    for chunk in rows.aid.chunks(ROWS_PER_INSERT) {
         per_backend!(conn, c => diesel::insert_into(q_aid::table).values(chunk).execute(c))?;
     }
     Ok(())
