@@ -162,6 +162,10 @@ pub struct ServeArgs {
     /// `clock_skew` and ordered by the server's clock instead.
     #[arg(long, env = "KAMPUNG_MAX_CLOCK_DRIFT_MS", default_value_t = 5 * 60 * 1000)]
     pub max_clock_drift_ms: u64,
+    /// How many months of visits and aid an officer's device pulls: older ones stay on the
+    /// server (a phone has no use for them and should not carry them).
+    #[arg(long, env = "KAMPUNG_HISTORY_MONTHS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub history_months: u32,
     /// Database connections in the pool (default: 4 on SQLite, 16 on PostgreSQL).
     #[arg(long, env = "KAMPUNG_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
     pub pool_size: Option<u32>,
@@ -399,6 +403,8 @@ pub struct Limits {
     pub pull_page_size: u32,
     /// Allowed device clock lead, in milliseconds.
     pub max_clock_drift_ms: u64,
+    /// Months of visits and aid an officer's device pulls.
+    pub history_months: u32,
 }
 
 impl ServeArgs {
@@ -410,6 +416,7 @@ impl ServeArgs {
             max_batch_ops: self.max_batch_ops,
             pull_page_size: self.pull_page_size.clamp(1, 1000),
             max_clock_drift_ms: self.max_clock_drift_ms,
+            history_months: self.history_months.clamp(1, 120),
         }
     }
 
@@ -435,6 +442,7 @@ impl ServeArgs {
             max_batch_ops: 500,
             pull_page_size: 200,
             max_clock_drift_ms: 5 * 60 * 1000,
+            history_months: 12,
             pool_size: None,
             workers: None,
             header_timeout_secs: 10,

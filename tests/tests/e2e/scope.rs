@@ -17,6 +17,7 @@ kampung_sync_tests::on_both_backends!(
     a_reassignment_racing_the_old_officers_push_neither_loses_nor_silently_accepts_it,
     assignments_keep_their_history_and_admins_act_within_their_agency,
     an_agency_admin_syncs_the_households_of_their_agencys_officers_only,
+    an_officer_pulls_the_visits_and_aid_of_the_history_window_only,
 );
 
 fn visit(seq: u64, household: Uuid) -> Value {
@@ -512,4 +513,72 @@ fn an_agency_admin_syncs_the_households_of_their_agencys_officers_only(b: Backen
         .collect();
     assert!(removed.contains(&h1.to_string().as_str()), "{page}");
     assert!(page["changes"].as_array().unwrap().is_empty(), "{page}");
+}
+
+fn an_officer_pulls_the_visits_and_aid_of_the_history_window_only(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start_with(&db, |a| a.history_months = 12);
+    let r = regency(&s);
+    let mut admin = r.admin;
+    let h = r.households[0];
+    let dated = |seq: u64, collection: &str, field: &str, at: &str| {
+        let mut fields = json!({"household_id": h});
+        fields[field] = json!(at);
+        match collection {
+            "visits" => fields["outcome"] = json!("completed"),
+            _ => fields["kind"] = json!("beras"),
+        }
+        json!({
+            "seq": seq, "collection": collection, "kind": "put", "record_id": Uuid::now_v7(),
+            "hlc": {"wall_ms": now_ms(), "counter": 0}, "fields": fields
+        })
+    };
+    let two_years_ago = (chrono::Utc::now() - chrono::Duration::days(730)).to_rfc3339();
+    let ops = vec![
+        dated(admin.next_seq(), "visits", "visited_at", &two_years_ago),
+        dated(admin.next_seq(), "aid", "given_at", &two_years_ago),
+        dated(
+            admin.next_seq(),
+            "aid",
+            "given_at",
+            "2026-11-30T08:00:00+07:00",
+        ),
+    ];
+    let old: Vec<String> = ops[..2]
+        .iter()
+        .map(|o| o["record_id"].as_str().unwrap().to_owned())
+        .collect();
+    let old_aid = old[1].clone();
+    assert_eq!(statuses(&admin.push_ok(&s, ops)), ["applied"; 3]);
+    let mut dewi = Device::officer(&s, "dewi");
+    assign(&s, &admin, h, &dewi.user_id);
+    let pulled = dewi.pull_all(&s);
+    let ids: Vec<&str> = pulled.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        pulled.len(),
+        3,
+        "the household, this month's visit and aid, nothing older than 12 months: {ids:?}"
+    );
+    assert!(old.iter().all(|o| !ids.contains(&o.as_str())), "{ids:?}");
+    // A tombstone goes whatever its date: a device may hold the record from when it was
+    // recent.
+    let seen = admin
+        .pull_all(&s)
+        .into_iter()
+        .find(|r| r["id"] == json!(old_aid))
+        .unwrap()["version"]
+        .clone();
+    let seq = admin.next_seq();
+    let void = json!({"seq": seq, "collection": "aid", "kind": "delete", "record_id": old_aid,
+                      "ctx": {"vv": {"server": seen}, "epoch": r.epoch},
+                      "hlc": {"wall_ms": now_ms(), "counter": 0}});
+    let resp = admin.push_ok(&s, vec![void]);
+    assert_eq!(statuses(&resp), ["applied"], "{resp}");
+    let again = dewi.pull_all(&s);
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0]["id"], json!(old_aid));
+    assert_eq!(again[0]["deleted"], true);
+    // The administrator's device has no window.
+    admin.cursor = None;
+    assert_eq!(admin.pull_all(&s).len(), 7);
 }

@@ -1,6 +1,7 @@
 //! Sync: a device's push, its pull, and the cursor between pulls.
 
 mod cursor;
+mod history_window;
 mod pull;
 mod push;
 mod scope;

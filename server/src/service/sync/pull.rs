@@ -4,9 +4,10 @@
 use sync_protocol::wire::Removal;
 
 use super::cursor::{cursor_not_issued, format_cursor, parse_cursor};
+use super::history_window;
 use super::scope_of;
 use crate::api::sync::PullPage;
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::config::Limits;
 use crate::db::changes::{self, Position};
 use crate::db::{self, AnyConnection, meta, removals};
@@ -42,7 +43,14 @@ pub fn pull(
         let scope = scope_of(c, p.role, &user, agency.as_deref(), false)?;
         let page = changes::changed_since(c, &scope, after, limit)?;
         let gone = removals::since(c, &user, after, page.horizon, limit + 1)?;
-        let (changes, removals, next, has_more) = merge(page, gone, after, limit)?;
+        let older = match p.role {
+            Role::Officer => Some(history_window::cutoff(
+                chrono::Utc::now(),
+                limits.history_months,
+            )),
+            Role::AgencyAdmin | Role::RegencyAdmin => None,
+        };
+        let (changes, removals, next, has_more) = merge(page, gone, after, limit, older)?;
         Ok(PullPage {
             epoch,
             changes,
@@ -62,17 +70,25 @@ type Merged = (
 
 /// One page from the changed records and the removals, in change order: both lists are
 /// each in that order and their positions come from one counter, so the first `limit` of
-/// the two merged leave nothing behind the cursor.
+/// the two merged leave nothing behind the cursor. Records dated before `older` are
+/// passed over (the cursor moves past them) but not sent.
 fn merge(
     page: changes::Page,
     gone: Vec<removals::RemovalRow>,
     after: Position,
     limit: i64,
+    older: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Merged, ApiError> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let sent =
+        |r: &serde_json::value::RawValue| older.is_none_or(|t| !history_window::is_older(r, t));
     if gone.is_empty() {
         return Ok((
-            page.records.into_iter().map(|(r, _)| r).collect(),
+            page.records
+                .into_iter()
+                .map(|(r, _)| r)
+                .filter(|r| sent(r))
+                .collect(),
             Vec::new(),
             page.next,
             page.has_more,
@@ -94,7 +110,9 @@ fn merge(
         if take_record {
             let Some((r, at)) = records.next() else { break };
             last = at;
-            out_changes.push(r);
+            if sent(&r) {
+                out_changes.push(r);
+            }
         } else {
             let Some(g) = removed.next() else { break };
             last = g.position();
