@@ -18,6 +18,7 @@ kampung_sync_tests::on_both_backends!(
     assignments_keep_their_history_and_admins_act_within_their_agency,
     an_agency_admin_syncs_the_households_of_their_agencys_officers_only,
     an_officer_pulls_the_visits_and_aid_of_the_history_window_only,
+    a_reassignment_racing_the_new_officers_pull_brings_the_household_once_after_it_commits,
 );
 
 fn visit(seq: u64, household: Uuid) -> Value {
@@ -581,4 +582,68 @@ fn an_officer_pulls_the_visits_and_aid_of_the_history_window_only(b: Backend) {
     // The administrator's device has no window.
     admin.cursor = None;
     assert_eq!(admin.pull_all(&s).len(), 7);
+}
+
+fn a_reassignment_racing_the_new_officers_pull_brings_the_household_once_after_it_commits(
+    b: Backend,
+) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    let mut budi = Device::officer(&s, "budi");
+    let h = r.households[0];
+    assign(&s, &r.admin, h, &dewi.user_id);
+    assert_eq!(dewi.pull_all(&s).len(), 2);
+    assert!(budi.pull_all(&s).is_empty());
+
+    // The reassignment stamps the household's records as changed; held here, it is in
+    // flight (PostgreSQL: it waits for the household's row with its assignment written;
+    // SQLite: it waits for the write lock) while Budi pulls.
+    let mut lock = db.connect();
+    hold_record_lock(&mut lock, b, h);
+    let budi_id = budi.user_id.clone();
+    let moved = std::thread::scope(|sc| {
+        let moved = sc.spawn(|| assign(&s, &r.admin, h, &budi_id));
+        match b {
+            Backend::Postgres => {
+                wait_until("the reassignment waits for the household's row", || {
+                    pg_lock_waiters(&mut db.connect()) >= 1
+                })
+            }
+            Backend::Sqlite => wait_until("the reassignment waits for the write lock", || {
+                s.write_lock_waiters() >= 1
+            }),
+        }
+        let during = budi.pull_once(&s);
+        assert!(
+            during.is_empty(),
+            "an assignment that has not committed gives nothing: {during:?}"
+        );
+        assert!(!moved.is_finished());
+        release(&mut lock);
+        moved.join().unwrap()
+    });
+    assert_eq!(moved.0, 200, "{}", moved.1);
+    let taken = budi.pull_all(&s);
+    assert_eq!(
+        households_in(&taken),
+        [h.to_string()],
+        "the cursor of the pull made during the reassignment did not pass its changes"
+    );
+    assert_eq!(taken.len(), 2, "the household and its visit: {taken:?}");
+    assert!(budi.pull_all(&s).is_empty(), "and only once");
+    let (_, page) = dewi.pull_page(&s, None);
+    let removed: Vec<&str> = page["removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        removed.len(),
+        2,
+        "the household and its visit leave Dewi's device: {page}"
+    );
+    assert!(removed.contains(&h.to_string().as_str()));
 }
