@@ -7,11 +7,14 @@ use kampung_sync_tests::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::merge::{hold_record_lock, release};
+
 kampung_sync_tests::on_both_backends!(
     a_file_assigns_every_household_and_the_officers_devices_then_pull_them,
     a_file_with_bad_rows_writes_nothing_and_reports_each_with_its_line_and_column,
     a_dry_run_writes_nothing_and_reports_the_counts_the_import_then_has,
     an_agency_admins_file_reaching_another_agency_is_refused_row_by_row,
+    a_file_racing_the_old_officers_push_moves_every_edit_one_way,
 );
 
 /// `n` households of the regency, each with one visit, pushed by its administrator.
@@ -400,4 +403,122 @@ fn an_agency_admins_file_reaching_another_agency_is_refused_row_by_row(b: Backen
         Some(&kepala.token),
     );
     assert_eq!(mine[0]["assigned_by"], kepala.user_id.as_str(), "{mine}");
+}
+
+fn a_file_racing_the_old_officers_push_moves_every_edit_one_way(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let mut admin = Device::new(&s, "regency");
+    let h = households(&s, &mut admin, 20);
+    let epoch = admin.push_ok(&s, vec![])["epoch"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut dewi = Device::officer(&s, "dewi");
+    let mut budi = Device::officer(&s, "budi");
+    let mut csv = String::from("household_id,officer\n");
+    for x in &h {
+        assign(&s, &admin, *x, &dewi.user_id);
+        csv.push_str(&format!("{x},budi\n"));
+    }
+    assert_eq!(dewi.pull_all(&s).len(), 40);
+    // Dewi's offline edits of all twenty, pushed as the file that moves them to Budi is
+    // imported: both are one transaction each, so every edit goes the same way.
+    let edits: Vec<Value> = h
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            patch_household(
+                i as u64 + 1,
+                *x,
+                1,
+                Some(&epoch),
+                json!({"notes": "atap bocor"}),
+            )
+        })
+        .collect();
+
+    let mut lock = db.connect();
+    hold_record_lock(&mut lock, b, h[0]);
+    let (push, moved) = std::thread::scope(|sc| {
+        let push = sc.spawn(|| dewi.push(&s, edits));
+        match b {
+            Backend::Postgres => wait_until("the push waits for the household's row", || {
+                pg_lock_waiters(&mut db.connect()) >= 1
+            }),
+            Backend::Sqlite => wait_until("the push waits for the write lock", || {
+                s.write_lock_waiters() >= 1
+            }),
+        }
+        let moved = sc.spawn(|| import(&s, &admin, &csv, false));
+        match b {
+            Backend::Postgres => wait_until("the import waits for the push", || {
+                pg_lock_waiters(&mut db.connect()) >= 2
+            }),
+            Backend::Sqlite => wait_until("both wait for the write lock", || {
+                s.write_lock_waiters() >= 2
+            }),
+        }
+        assert!(!push.is_finished() && !moved.is_finished());
+        release(&mut lock);
+        (push.join().unwrap(), moved.join().unwrap())
+    });
+    assert_eq!(push.0, 200, "{}", push.1);
+    assert_eq!(moved.0, 200, "{}", moved.1);
+    assert_eq!(moved.1["assigned"], 20, "{}", moved.1);
+    let outcomes: Vec<String> = push.1["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["error"]["code"]
+                .as_str()
+                .unwrap_or(r["status"].as_str().unwrap())
+                .to_owned()
+        })
+        .collect();
+    let first = outcomes[0].clone();
+    assert!(
+        outcomes.iter().all(|o| *o == first),
+        "one batch against one file: every edit the same way, {outcomes:?}"
+    );
+    let held = db.scalar("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM held_writes");
+    let taken = budi.pull_all(&s);
+    assert_eq!(households_in(&taken).len(), 20);
+    let notes: Vec<&Value> = taken
+        .iter()
+        .filter(|r| r["collection"] == "households")
+        .map(|r| &r["fields"]["notes"])
+        .collect();
+    match first.as_str() {
+        "applied" => {
+            assert!(
+                notes.iter().all(|n| **n == json!("atap bocor")),
+                "{notes:?}"
+            );
+            assert_eq!(held, 0);
+        }
+        "out_of_scope" => {
+            assert!(notes.iter().all(|n| n.is_null()), "{notes:?}");
+            assert_eq!(held, 20, "each edit kept for review, none applied");
+        }
+        other => panic!("unexpected outcome {other}: {}", push.1),
+    }
+    let gone: Vec<Value> = {
+        let mut out = Vec::new();
+        loop {
+            let (st, page) = dewi.pull_page(&s, None);
+            assert_eq!(st, 200, "{page}");
+            out.extend(page["removals"].as_array().unwrap().iter().cloned());
+            dewi.cursor = page["cursor"].as_str().map(str::to_owned);
+            if page["has_more"] != json!(true) {
+                break out;
+            }
+        }
+    };
+    assert_eq!(
+        gone.len(),
+        40,
+        "every household and visit leaves Dewi's device"
+    );
 }
