@@ -83,6 +83,50 @@ pub enum Command {
         #[command(subcommand)]
         action: TablesAction,
     },
+    /// Build a realistic programme on an empty database, for measuring: agencies, officers,
+    /// households, two years of visits and aid, conflicts and reassignments. Never on a
+    /// database in use: it refuses one that holds records.
+    Seed(SeedArgs),
+}
+
+/// `kampung-sync seed`: sizes default to a large regency's programme.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Agencies.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub agencies: u32,
+    /// Officers, spread over the agencies.
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    pub officers: u32,
+    /// Households, each assigned to an officer.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub households: u32,
+    /// Visits over the last two years.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(0..=100_000_000))]
+    pub visits: u32,
+    /// Aid records over the last two years.
+    #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u32).range(0..=100_000_000))]
+    pub aid: u32,
+    /// Households with an open conflict on their phone number.
+    #[arg(long, default_value_t = 1_000)]
+    pub conflicts: u32,
+    /// Households moved to another officer after their history was written.
+    #[arg(long, default_value_t = 2_000)]
+    pub reassignments: u32,
+    /// The random seed: the same seed builds the same programme (ids and times aside).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The password of every seeded user (`seed-admin`, `seed-agency-admin-N`,
+    /// `seed-officer-N`).
+    #[arg(
+        long,
+        env = "KAMPUNG_SEED_PASSWORD",
+        default_value = "seed-password-2026"
+    )]
+    pub password: String,
 }
 
 /// `kampung-sync tables ...`.

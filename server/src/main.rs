@@ -8,15 +8,15 @@ use kampung_sync::api::admin::NewAgency;
 use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, TablesAction,
-    UserAction, UserResetArgs,
+    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, SeedArgs,
+    TablesAction, UserAction, UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
 use kampung_sync::error::ApiError;
 use kampung_sync::ids::AgencyId;
 use kampung_sync::service::audit::{self, Entry};
-use kampung_sync::service::{accounts, admin, housekeeping};
+use kampung_sync::service::{self, accounts, admin, housekeeping};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
 
@@ -133,6 +133,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("every row agrees with the merge state");
             Ok(())
         }
+        Command::Seed(args) => seed(args),
         Command::Housekeeping { db, retention } => {
             let mut conn = open(&db)?;
             let swept =
@@ -211,6 +212,36 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `seed`: migrates, then builds the programme with a progress line per step on stderr.
+fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    db::migrate(&Backend::from_url(&args.db.url())?)?;
+    let mut conn = open(&args.db)?;
+    let plan = service::seed::Plan {
+        agencies: args.agencies as usize,
+        officers: args.officers as usize,
+        households: args.households as usize,
+        visits: args.visits as usize,
+        aid: args.aid as usize,
+        conflicts: args.conflicts as usize,
+        reassignments: args.reassignments as usize,
+        seed: args.seed,
+        password: args.password,
+    };
+    let started = std::time::Instant::now();
+    let built = service::seed::run(&mut conn, &plan, &mut |line| {
+        eprintln!("[{:>6.1} s] {line}", started.elapsed().as_secs_f64());
+    })
+    .map_err(anyhow::Error::new)?;
+    println!(
+        "seeded {} records ({} conflicts, {} reassignments) in {:.1} s",
+        built.records,
+        built.conflicts,
+        built.reassignments,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn open(args: &DbArgs) -> anyhow::Result<PooledConn> {

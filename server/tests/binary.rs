@@ -1087,3 +1087,122 @@ fn assignment_import_on_the_command_line_applies_a_file_whole_or_prints_why_not(
     assert!(stderr.contains("import_refused"), "{stderr}");
     assert_eq!(active(), made, "nothing of a refused file is written");
 }
+
+/// `seed` on an empty database: the tables it wrote through the batch processing verify,
+/// the open conflicts are there, and an officer's device pulls exactly the households
+/// assigned to the officer.
+fn seed_builds_a_programme_that_verifies_and_syncs(pg: bool) {
+    let Some(db) = Db::new(pg) else { return };
+    let out = run_command(
+        &db,
+        &[
+            "seed",
+            "--agencies",
+            "3",
+            "--officers",
+            "6",
+            "--households",
+            "60",
+            "--visits",
+            "600",
+            "--aid",
+            "180",
+            "--conflicts",
+            "5",
+            "--reassignments",
+            "6",
+        ],
+        "",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("seeded 840 records (5 conflicts, 6 reassignments)"),
+        "{stdout}"
+    );
+    let again = run_command(
+        &db,
+        &["seed", "--households", "1", "--visits", "0", "--aid", "0"],
+        "",
+    );
+    assert!(
+        !again.status.success(),
+        "a second seed on a database in use is refused"
+    );
+    let verify = run_command(&db, &["tables", "verify"], "");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    let s = Server::start(&db);
+    let pull_all = |token: &str| {
+        let (mut cursor, mut records) = (String::new(), Vec::new());
+        loop {
+            let (st, page) = s.get_with(&format!("/v1/sync/pull?cursor={cursor}"), token);
+            assert_eq!(st, 200, "{page}");
+            records.extend(page["changes"].as_array().unwrap().iter().cloned());
+            cursor = page["cursor"].as_str().unwrap().to_owned();
+            if page["has_more"] != json!(true) {
+                return records;
+            }
+        }
+    };
+    let admin = login(&s, "seed-admin", "seed-password-2026", Uuid::now_v7());
+    let everything = pull_all(&admin);
+    let conflicted = everything
+        .iter()
+        .filter(|r| r["collection"] == "households" && r["conflicted"] == true)
+        .count();
+    assert_eq!(conflicted, 5);
+    let (st, body) = s.post(
+        "/v1/auth/login",
+        None,
+        &json!({"username": "seed-officer-2", "password": "seed-password-2026",
+                "device_id": Uuid::now_v7()}),
+    );
+    assert_eq!(st, 200, "{body}");
+    let officer = body["user"]["id"].as_str().unwrap().to_owned();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let (st, assigned) = s.get_with(
+        &format!("/v1/admin/assignments?officer_id={officer}&active=true&limit=1000"),
+        &admin,
+    );
+    assert_eq!(st, 200, "{assigned}");
+    let mut want: Vec<&str> = assigned
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["household_id"].as_str().unwrap())
+        .collect();
+    want.sort_unstable();
+    let mine = pull_all(&token);
+    let mut got: Vec<&str> = mine
+        .iter()
+        .filter(|r| r["collection"] == "households")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert!(!want.is_empty());
+    assert_eq!(
+        got, want,
+        "the officer's device pulls their households, no other"
+    );
+    assert!(mine.iter().all(|r| r["collection"] == "households"
+        || want.contains(&r["fields"]["household_id"].as_str().unwrap())));
+}
+
+#[test]
+fn seed_on_sqlite_builds_a_programme_that_verifies_and_syncs() {
+    seed_builds_a_programme_that_verifies_and_syncs(false);
+}
+
+#[test]
+fn seed_on_postgres_builds_a_programme_that_verifies_and_syncs() {
+    seed_builds_a_programme_that_verifies_and_syncs(true);
+}

@@ -293,3 +293,11 @@ pub fn household_exists(conn: &mut AnyConnection, id: RecordId) -> DbResult<bool
         .remove(&id)
         .is_some_and(|s| s.collection == Collection::Households && !s.deleted()))
 }
+
+/// How many records have been written to (placeholders left out).
+pub fn count_written(conn: &mut AnyConnection) -> DbResult<i64> {
+    Ok(records::table
+        .filter(records::version.gt(0))
+        .count()
+        .get_result(conn)?)
+}

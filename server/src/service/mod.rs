@@ -9,6 +9,7 @@ mod csv_rows;
 pub mod housekeeping;
 pub mod names;
 mod page_limit;
+pub mod seed;
 pub mod sync;
 
 pub use page_limit::page_limit;

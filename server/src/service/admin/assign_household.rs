@@ -82,7 +82,7 @@ pub fn assign_household(
 /// household's records as changed so the new officer's devices pull its whole history.
 /// Within the caller's write transaction, after `current` was read through its lock. `by`
 /// is `None` from the command line.
-pub(super) fn hand_over(
+pub(crate) fn hand_over(
     c: &mut AnyConnection,
     household: &str,
     current: Option<&AssignmentRow>,

@@ -20,6 +20,7 @@ mod set_user_active;
 
 pub use add_area::{add_area, insert_area};
 pub use assign_household::assign_household;
+pub(crate) use assign_household::hand_over;
 pub use create_agency::{create_agency, insert_agency};
 pub use create_user::create_user;
 pub use end_assignment::end_assignment;
