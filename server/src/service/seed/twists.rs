@@ -58,8 +58,7 @@ pub fn conflicts(
         .filter(|(_, w)| !w.is_empty())
     {
         let scope: BTreeSet<String> = writes.iter().map(|w| w.record_id.to_string()).collect();
-        built.records +=
-            writer::apply(conn, &people.officers[i], Some(&scope), writes)?.len() as u64;
+        writer::apply(conn, &people.officers[i], Some(&scope), writes)?;
     }
     let results = writer::apply(conn, &people.admin, None, by_admin)?;
     built.conflicts += results
