@@ -8,15 +8,15 @@ use kampung_sync::api::admin::NewAgency;
 use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, TablesAction,
-    UserAction, UserResetArgs,
+    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, PiiAction,
+    TablesAction, UserAction, UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
 use kampung_sync::error::ApiError;
 use kampung_sync::ids::AgencyId;
 use kampung_sync::service::audit::{self, Entry};
-use kampung_sync::service::{accounts, admin, housekeeping};
+use kampung_sync::service::{accounts, admin, housekeeping, identity};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
 
@@ -131,6 +131,42 @@ fn run(command: Command) -> anyhow::Result<()> {
                 differences.len()
             );
             println!("every row agrees with the merge state");
+            Ok(())
+        }
+        Command::Pii {
+            action: PiiAction::NewKey,
+        } => {
+            println!("{}", kampung_sync::pii::generate_master_key()?);
+            Ok(())
+        }
+        Command::Pii {
+            action: PiiAction::Rotate { db, pii },
+        } => {
+            let mut conn = open(&db)?;
+            let keys = identity::open_keys(&mut conn, &pii, &db.data_dir, false)?;
+            let rotation = db::write_tx(&mut conn, |c| identity::rotate(c, &keys))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if rotation.resealed > 0 {
+                audit::append(
+                    &mut conn,
+                    Entry::system(
+                        "pii_key_rotated",
+                        None,
+                        serde_json::json!({"key_id": rotation.key_id, "from_keys": rotation.from_keys,
+                                           "households": rotation.resealed, "via": "command line"}),
+                    ),
+                );
+            }
+            println!(
+                "re-sealed the KK and NIK numbers of {} households under key {}{}",
+                rotation.resealed,
+                rotation.key_id,
+                if rotation.from_keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (from {})", rotation.from_keys.join(", "))
+                }
+            );
             Ok(())
         }
         Command::Housekeeping { db, retention } => {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod areas;
+pub mod identity;
 pub mod assignments;
 pub mod sync;
 pub mod text;
