@@ -143,20 +143,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             action: PiiAction::Rotate { db, pii },
         } => {
             let mut conn = open(&db)?;
-            let keys = identity::open_keys(&mut conn, &pii, &db.data_dir, false)?;
-            let rotation = db::write_tx(&mut conn, |c| identity::rotate(c, &keys))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if rotation.resealed > 0 {
-                audit::append(
-                    &mut conn,
-                    Entry::system(
-                        "pii_key_rotated",
-                        None,
-                        serde_json::json!({"key_id": rotation.key_id, "from_keys": rotation.from_keys,
-                                           "households": rotation.resealed, "via": "command line"}),
-                    ),
-                );
-            }
+            let rotation = identity::rotate_keys(&mut conn, &pii, &db.data_dir)?;
             println!(
                 "re-sealed the KK and NIK numbers of {} households under key {}{}",
                 rotation.resealed,

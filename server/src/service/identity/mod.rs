@@ -6,7 +6,7 @@
 mod rotate;
 mod store;
 
-pub use rotate::{Rotation, rotate};
+pub use rotate::{Rotation, rotate, rotate_keys};
 pub use store::{Change, store};
 
 use std::path::Path;

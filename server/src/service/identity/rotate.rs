@@ -1,13 +1,17 @@
 //! Rotating the key: every row sealed under an old key is sealed again under the current
 //! one, with new blind indexes.
 
+use std::path::Path;
+
 use serde::Serialize;
 
-use super::{opened, sealed_row};
+use super::{open_keys, opened, sealed_row};
+use crate::config::PiiArgs;
 use crate::db::identity as rows;
-use crate::db::{AnyConnection, now_ms};
+use crate::db::{self, AnyConnection, now_ms};
 use crate::error::ApiError;
 use crate::pii::PiiKeys;
+use crate::service::audit::{self, Entry};
 
 /// What a rotation did.
 #[derive(Clone, Debug, Serialize)]
@@ -49,4 +53,28 @@ pub fn rotate(conn: &mut AnyConnection, keys: &PiiKeys) -> Result<Rotation, ApiE
         resealed: stale.len(),
         from_keys,
     })
+}
+
+/// `kampung-sync pii rotate`: loads the keys of `args` (never generating one), rotates in
+/// one write transaction and audits what moved.
+pub fn rotate_keys(
+    conn: &mut AnyConnection,
+    args: &PiiArgs,
+    data_dir: &Path,
+) -> anyhow::Result<Rotation> {
+    let keys = open_keys(conn, args, data_dir, false)?;
+    let rotation =
+        db::write_tx(conn, |c| rotate(c, &keys)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if rotation.resealed > 0 {
+        audit::append(
+            conn,
+            Entry::system(
+                "pii_key_rotated",
+                None,
+                serde_json::json!({"key_id": rotation.key_id, "from_keys": rotation.from_keys,
+                                   "households": rotation.resealed, "via": "command line"}),
+            ),
+        );
+    }
+    Ok(rotation)
 }
