@@ -120,7 +120,12 @@ pub struct PiiArgs {
     pub pii_key: Option<String>,
     /// Earlier master keys, comma-separated: still read, never written, until `kampung-sync
     /// pii rotate` has re-sealed what they sealed.
-    #[arg(long, env = "KAMPUNG_PII_OLD_KEYS", hide_env_values = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "KAMPUNG_PII_OLD_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
     pub pii_old_keys: Vec<String>,
 }
 

@@ -13,8 +13,8 @@ use crate::auth::{self, Keys};
 use crate::config::{AuthPolicy, Limits, ServeArgs};
 use crate::db::{self, Backend, Pool};
 use crate::in_flight::InFlight;
-use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
 use crate::pii::PiiKeys;
+use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
 use crate::routes;
 use crate::service::{accounts, identity};
 

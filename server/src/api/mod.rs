@@ -8,8 +8,8 @@
 pub mod accounts;
 pub mod admin;
 pub mod areas;
-pub mod identity;
 pub mod assignments;
+pub mod identity;
 pub mod sync;
 pub mod text;
 

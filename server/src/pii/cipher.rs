@@ -137,7 +137,11 @@ impl KeySet {
 }
 
 fn associated_data(household: &str, kind: NumberKind) -> Vec<u8> {
-    format!("kampung-sync household_identity {} {household}", kind.as_str()).into_bytes()
+    format!(
+        "kampung-sync household_identity {} {household}",
+        kind.as_str()
+    )
+    .into_bytes()
 }
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -233,6 +237,9 @@ mod tests {
         assert_eq!(keys(1).id(), keys(1).id());
         assert_ne!(keys(1).id(), keys(2).id());
         assert_eq!(keys(1).id().len(), 12);
-        assert_eq!(format!("{:?}", keys(1)), format!("KeySet({})", keys(1).id()));
+        assert_eq!(
+            format!("{:?}", keys(1)),
+            format!("KeySet({})", keys(1).id())
+        );
     }
 }

@@ -153,7 +153,10 @@ pub fn load_keys(
     );
     for k in &keys.old {
         if !in_use.iter().any(|id| id == k.id()) {
-            tracing::info!(key_id = k.id(), "old KK and NIK key seals no stored number: it can leave KAMPUNG_PII_OLD_KEYS");
+            tracing::info!(
+                key_id = k.id(),
+                "old KK and NIK key seals no stored number: it can leave KAMPUNG_PII_OLD_KEYS"
+            );
         }
     }
     tracing::info!(key_id = keys.current.id(), "KK and NIK key loaded");
@@ -190,7 +193,8 @@ fn generate_key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
     fs::create_dir_all(dir)?;
     let key = random_key()?;
     let beside: PathBuf = dir.join(format!(".{KEY_FILE}.{}", uuid::Uuid::new_v4().simple()));
-    let written = write_new(&beside, &STANDARD.encode(key)).and_then(|()| fs::hard_link(&beside, path));
+    let written =
+        write_new(&beside, &STANDARD.encode(key)).and_then(|()| fs::hard_link(&beside, path));
     let _ = fs::remove_file(&beside);
     match written {
         Ok(()) => {}
@@ -250,8 +254,13 @@ mod tests {
             let mode = fs::metadata(d.join(KEY_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let again = load_keys(&args(None, &[]), &d, &[first.current().id().to_owned()], true)
-            .unwrap();
+        let again = load_keys(
+            &args(None, &[]),
+            &d,
+            &[first.current().id().to_owned()],
+            true,
+        )
+        .unwrap();
         assert_eq!(first.current().id(), again.current().id());
         fs::remove_dir_all(d).unwrap();
     }
@@ -278,7 +287,10 @@ mod tests {
         fs::write(&path, "short").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         let err = load_keys(&args(None, &[]), &d, &[], true).unwrap_err();
-        assert!(err.to_string().contains("not the base64 of 32 bytes"), "{err}");
+        assert!(
+            err.to_string().contains("not the base64 of 32 bytes"),
+            "{err}"
+        );
         fs::remove_dir_all(d).unwrap();
     }
 

@@ -112,7 +112,9 @@ mod tests {
         let short = IdentityNumber::nik("351001234567").unwrap_err().to_string();
         assert!(short.contains("has 12"), "{short}");
         assert!(!short.contains("351001234567"), "{short}");
-        let letter = IdentityNumber::nik("35100123456789O1").unwrap_err().to_string();
+        let letter = IdentityNumber::nik("35100123456789O1")
+            .unwrap_err()
+            .to_string();
         assert!(!letter.contains("3510"), "{letter}");
         assert!(IdentityNumber::kk("").is_err());
     }

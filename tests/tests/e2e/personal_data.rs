@@ -95,13 +95,22 @@ fn numbers_are_set_found_and_a_second_household_with_one_is_refused(b: Backend) 
     let spaced = "'3510 0198.7654-3210";
     let (st, v) = set(&s, &admin, h[1], &json!({"kk": spaced}));
     assert_eq!(st, 200, "{v}");
-    assert_eq!((v["has_kk"].clone(), v["has_nik"].clone()), (json!(true), json!(false)));
+    assert_eq!(
+        (v["has_kk"].clone(), v["has_nik"].clone()),
+        (json!(true), json!(false))
+    );
 
     let (st, v) = lookup(&s, &admin, &json!({"kk": KK[0]}));
     assert_eq!(st, 200, "{v}");
     assert_eq!(ids(&v), [h[0].to_string()]);
-    assert_eq!(ids(&lookup(&s, &admin, &json!({"kk": KK[1]})).1), [h[1].to_string()]);
-    assert_eq!(ids(&lookup(&s, &admin, &json!({"nik": NIK[0]})).1), [h[0].to_string()]);
+    assert_eq!(
+        ids(&lookup(&s, &admin, &json!({"kk": KK[1]})).1),
+        [h[1].to_string()]
+    );
+    assert_eq!(
+        ids(&lookup(&s, &admin, &json!({"nik": NIK[0]})).1),
+        [h[0].to_string()]
+    );
     // A KK number is not found as a NIK number: the indexes are kept apart.
     assert!(ids(&lookup(&s, &admin, &json!({"nik": KK[0]})).1).is_empty());
 
@@ -113,17 +122,27 @@ fn numbers_are_set_found_and_a_second_household_with_one_is_refused(b: Backend) 
     assert!(message.contains(&h[0].to_string()), "{message}");
     assert_no_number("a duplicate_kk answer", &v.to_string());
     let (st, v) = set(&s, &admin, h[1], &json!({"nik": NIK[0]}));
-    assert_eq!((st, v["error"]["code"].clone()), (409, json!("duplicate_nik")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (409, json!("duplicate_nik")),
+        "{v}"
+    );
     // Setting a household's own number again is no duplicate.
     assert_eq!(set(&s, &admin, h[0], &json!({"kk": KK[0]})).0, 200);
 
     // Read back, with a reason; `null` removes a number.
     let (st, v) = read(&s, &admin, h[0]);
     assert_eq!(st, 200, "{v}");
-    assert_eq!((v["kk"].clone(), v["nik"].clone()), (json!(KK[0]), json!(NIK[0])));
+    assert_eq!(
+        (v["kk"].clone(), v["nik"].clone()),
+        (json!(KK[0]), json!(NIK[0]))
+    );
     assert_eq!(read(&s, &admin, h[1]).1["kk"], KK[1]);
     let (st, v) = set(&s, &admin, h[0], &json!({"nik": null}));
-    assert_eq!((st, v["has_kk"].clone(), v["has_nik"].clone()), (200, json!(true), json!(false)));
+    assert_eq!(
+        (st, v["has_kk"].clone(), v["has_nik"].clone()),
+        (200, json!(true), json!(false))
+    );
     assert_eq!(read(&s, &admin, h[0]).1["nik"], Value::Null);
     // Once removed, the NIK is free for the other household.
     assert_eq!(set(&s, &admin, h[1], &json!({"nik": NIK[0]})).0, 200);
@@ -143,9 +162,17 @@ fn numbers_are_set_found_and_a_second_household_with_one_is_refused(b: Backend) 
         assert!(!v.to_string().contains(NIK[1]), "{v}");
     }
     let (st, v) = lookup(&s, &admin, &json!({"kk": KK[0], "nik": NIK[0]}));
-    assert_eq!((st, v["error"]["code"].clone()), (400, json!("invalid_request")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (400, json!("invalid_request")),
+        "{v}"
+    );
     let (st, v) = set(&s, &admin, Uuid::now_v7(), &json!({"kk": KK[0]}));
-    assert_eq!((st, v["error"]["code"].clone()), (404, json!("household_not_found")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (404, json!("household_not_found")),
+        "{v}"
+    );
 
     // The audit log says what happened, never the numbers.
     let (st, audit) = s.get("/v1/admin/audit?limit=1000", Some(&admin.token));
@@ -164,7 +191,10 @@ fn numbers_are_set_found_and_a_second_household_with_one_is_refused(b: Backend) 
     ] {
         assert!(actions.contains(&a), "no {a} in {actions:?}");
     }
-    assert!(audit.to_string().contains("verifikasi DTKS"), "the reason is kept");
+    assert!(
+        audit.to_string().contains("verifikasi DTKS"),
+        "the reason is kept"
+    );
     assert_no_number("the audit log", &audit.to_string());
 }
 
@@ -185,14 +215,25 @@ fn roles_and_scope_decide_who_sets_finds_and_reads_numbers(b: Backend) {
     // An agency admin sets numbers of their agency's households only.
     assert_eq!(set(&s, &lia, h[0], &json!({"kk": KK[0]})).0, 200);
     let (st, v) = set(&s, &lia, h[1], &json!({"kk": KK[1]}));
-    assert_eq!((st, v["error"]["code"].clone()), (403, json!("other_agency")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (403, json!("other_agency")),
+        "{v}"
+    );
     assert_eq!(set(&s, &admin, h[1], &json!({"kk": KK[1]})).0, 200);
     // ... finds only those ...
-    assert_eq!(ids(&lookup(&s, &lia, &json!({"kk": KK[0]})).1), [h[0].to_string()]);
+    assert_eq!(
+        ids(&lookup(&s, &lia, &json!({"kk": KK[0]})).1),
+        [h[0].to_string()]
+    );
     assert!(ids(&lookup(&s, &lia, &json!({"kk": KK[1]})).1).is_empty());
     // ... and reads no number.
     let (st, v) = read(&s, &lia, h[0]);
-    assert_eq!((st, v["error"]["code"].clone()), (403, json!("forbidden_role")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (403, json!("forbidden_role")),
+        "{v}"
+    );
 
     // An officer does none of it.
     for (st, v) in [
@@ -200,15 +241,27 @@ fn roles_and_scope_decide_who_sets_finds_and_reads_numbers(b: Backend) {
         lookup(&s, &dewi, &json!({"kk": KK[0]})),
         read(&s, &dewi, h[0]),
     ] {
-        assert_eq!((st, v["error"]["code"].clone()), (403, json!("forbidden_role")), "{v}");
+        assert_eq!(
+            (st, v["error"]["code"].clone()),
+            (403, json!("forbidden_role")),
+            "{v}"
+        );
     }
 
     // A read needs a reason.
     let path = format!("/v1/admin/households/{}/identity", h[0]);
     let (st, v) = s.get(&path, Some(&admin.token));
-    assert_eq!((st, v["error"]["code"].clone()), (400, json!("invalid_query")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (400, json!("invalid_query")),
+        "{v}"
+    );
     let (st, v) = s.get(&format!("{path}?reason=%20"), Some(&admin.token));
-    assert_eq!((st, v["error"]["code"].clone()), (400, json!("invalid_reason")), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].clone()),
+        (400, json!("invalid_reason")),
+        "{v}"
+    );
 }
 
 fn no_number_is_in_plain_text_in_the_database_the_log_or_an_officers_answers(b: Backend) {
@@ -232,7 +285,16 @@ fn no_number_is_in_plain_text_in_the_database_the_log_or_an_officers_answers(b: 
     }
     // Refusals, which a careless server would log or echo.
     assert_eq!(set(&s, &admin, h[1], &json!({"kk": KK[0]})).0, 409);
-    assert_eq!(set(&s, &admin, h[1], &json!({"kk": KK[0].parse::<u64>().unwrap()})).0, 400);
+    assert_eq!(
+        set(
+            &s,
+            &admin,
+            h[1],
+            &json!({"kk": KK[0].parse::<u64>().unwrap()})
+        )
+        .0,
+        400
+    );
     assert_eq!(set(&s, &admin, h[1], &json!({"nik": &NIK[1][1..]})).0, 400);
     let broken = format!(r#"{{"kk": "{}", "nik": {}}}"#, KK[1], NIK[1]);
     let r = s.send(
@@ -260,7 +322,10 @@ fn no_number_is_in_plain_text_in_the_database_the_log_or_an_officers_answers(b: 
     let seq = dewi.next_seq();
     let smuggled = patch_household(seq, h[0], 1, None, json!({"kk": KK[0], "nik": NIK[0]}));
     let resp = dewi.push_ok(&s, vec![smuggled]);
-    assert_eq!(resp["results"][0]["error"]["code"], "unknown_field", "{resp}");
+    assert_eq!(
+        resp["results"][0]["error"]["code"], "unknown_field",
+        "{resp}"
+    );
     answers.push(resp.to_string());
     dewi.cursor = None;
     answers.push(Value::Array(dewi.pull_all(&s)).to_string());
@@ -275,7 +340,10 @@ fn no_number_is_in_plain_text_in_the_database_the_log_or_an_officers_answers(b: 
     );
     assert_eq!(st, 200, "{refreshed}");
     answers.push(refreshed.to_string());
-    assert!(answers[0].contains(&h[0].to_string()), "the officer pulled the households");
+    assert!(
+        answers[0].contains(&h[0].to_string()),
+        "the officer pulled the households"
+    );
     for a in &answers {
         assert_no_number("an answer to the officer's device", a);
     }
@@ -301,7 +369,10 @@ fn no_number_is_in_plain_text_in_the_database_the_log_or_an_officers_answers(b: 
                 }
             }
             // The search would see a number: other text is there in the clear.
-            assert!(all.contains("Siti Aminah"), "the database files were searched");
+            assert!(
+                all.contains("Siti Aminah"),
+                "the database files were searched"
+            );
         }
         Backend::Postgres => {
             let out = std::process::Command::new("pg_dump")
@@ -309,10 +380,20 @@ fn no_number_is_in_plain_text_in_the_database_the_log_or_an_officers_answers(b: 
                 .arg(&db.url)
                 .output()
                 .expect("pg_dump runs");
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let dump = String::from_utf8_lossy(&out.stdout);
-            assert!(dump.contains("household_identity"), "the dump holds the table");
-            assert!(dump.contains("Siti Aminah"), "the dump holds the records in the clear");
+            assert!(
+                dump.contains("household_identity"),
+                "the dump holds the table"
+            );
+            assert!(
+                dump.contains("Siti Aminah"),
+                "the dump holds the records in the clear"
+            );
             assert_no_number("the PostgreSQL database", &dump);
         }
     }
@@ -347,7 +428,10 @@ fn a_restart_reads_the_generated_key_and_a_rotation_keeps_the_numbers_readable(b
     let s = TestServer::start(&db);
     let mut admin = Device::new(&s, "regency");
     let h = households(&s, &mut admin, 1)[0];
-    assert_eq!(set(&s, &admin, h, &json!({"kk": KK[0], "nik": NIK[0]})).0, 200);
+    assert_eq!(
+        set(&s, &admin, h, &json!({"kk": KK[0], "nik": NIK[0]})).0,
+        200
+    );
     s.stop();
     let key_file = db.data_dir().join("pii-key");
     let generated = std::fs::read_to_string(&key_file).unwrap();
@@ -384,15 +468,27 @@ fn a_restart_reads_the_generated_key_and_a_rotation_keeps_the_numbers_readable(b
     assert_ne!(after.1, before.1, "the blind index changed");
     assert_eq!(after.0, rotation.key_id);
     // A second rotation has nothing left to do.
-    assert_eq!(identity::rotate_keys(&mut conn, &both, &db.data_dir()).unwrap().resealed, 0);
+    assert_eq!(
+        identity::rotate_keys(&mut conn, &both, &db.data_dir())
+            .unwrap()
+            .resealed,
+        0
+    );
     drop(conn);
 
     // The old key can go: the new one alone reads and finds everything.
     let s = TestServer::start_with(&db, |a| a.pii.pii_key = Some(new.clone()));
     let admin = Device::new(&s, "regency");
     let (st, v) = read(&s, &admin, h);
-    assert_eq!((st, v["kk"].clone(), v["nik"].clone()), (200, json!(KK[0]), json!(NIK[0])), "{v}");
-    assert_eq!(ids(&lookup(&s, &admin, &json!({"kk": KK[0]})).1), [h.to_string()]);
+    assert_eq!(
+        (st, v["kk"].clone(), v["nik"].clone()),
+        (200, json!(KK[0]), json!(NIK[0])),
+        "{v}"
+    );
+    assert_eq!(
+        ids(&lookup(&s, &admin, &json!({"kk": KK[0]})).1),
+        [h.to_string()]
+    );
     s.stop();
 
     // Without any key, and the key file gone, the server refuses to start rather than

@@ -14,8 +14,8 @@ use std::path::Path;
 use sync_protocol::RecordId;
 
 use crate::config::PiiArgs;
-use crate::db::identity::{self as rows, IdentityRow, IndexColumn};
 use crate::db::AnyConnection;
+use crate::db::identity::{self as rows, IdentityRow, IndexColumn};
 use crate::error::{ApiError, ErrorCode};
 use crate::pii::{CipherError, IdentityNumber, NumberKind, PiiKeys};
 
@@ -57,8 +57,9 @@ pub fn households_with(
     rows::households_by_index(conn, column, &keys.blind_indexes(number))?
         .iter()
         .map(|id| {
-            id.parse()
-                .map_err(|_| ApiError::internal(format!("stored household id `{id}` is not a UUID")))
+            id.parse().map_err(|_| {
+                ApiError::internal(format!("stored household id `{id}` is not a UUID"))
+            })
         })
         .collect()
 }

@@ -63,8 +63,7 @@ pub fn rotate_keys(
     data_dir: &Path,
 ) -> anyhow::Result<Rotation> {
     let keys = open_keys(conn, args, data_dir, false)?;
-    let rotation =
-        db::write_tx(conn, |c| rotate(c, &keys)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rotation = db::write_tx(conn, |c| rotate(c, &keys)).map_err(|e| anyhow::anyhow!("{e}"))?;
     if rotation.resealed > 0 {
         audit::append(
             conn,
