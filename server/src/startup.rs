@@ -62,6 +62,7 @@ impl Application {
             }
             None => auth::load_or_create_secret(&args.db.data_dir)?,
         };
+        crate::pii::check_configured(&args.pii)?;
         let backend = Backend::from_url(&args.db.url())?;
         let pool_size = args.pool_size.unwrap_or(match backend {
             Backend::Sqlite(_) => 4,

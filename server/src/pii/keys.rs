@@ -96,6 +96,24 @@ fn parse_key(text: &str, what: &str) -> anyhow::Result<[u8; 32]> {
         })
 }
 
+/// Checks that the configured keys are keys, before anything is opened or written: a start
+/// with a mistyped key stops before it creates a database.
+pub fn check_configured(args: &PiiArgs) -> anyhow::Result<()> {
+    if let Some(text) = &args.pii_key {
+        parse_key(text, "KAMPUNG_PII_KEY")?;
+    }
+    old_keys(args).map(drop)
+}
+
+fn old_keys(args: &PiiArgs) -> anyhow::Result<Vec<[u8; 32]>> {
+    args.pii_old_keys
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .enumerate()
+        .map(|(i, t)| parse_key(t, &format!("key {} of KAMPUNG_PII_OLD_KEYS", i + 1)))
+        .collect()
+}
+
 /// The keys of `args` (or the key file in `data_dir`), checked against `in_use`, the key
 /// ids of the rows the database holds. A server without `KAMPUNG_PII_KEY` and without key
 /// file generates one when `may_generate` and the database holds no sealed number; one that
@@ -130,13 +148,7 @@ pub fn load_keys(
             }
         },
     };
-    let old = args
-        .pii_old_keys
-        .iter()
-        .filter(|t| !t.trim().is_empty())
-        .enumerate()
-        .map(|(i, t)| parse_key(t, &format!("key {} of KAMPUNG_PII_OLD_KEYS", i + 1)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let old = old_keys(args)?;
     let keys = PiiKeys::new(&current, &old);
     let unknown: Vec<&str> = in_use
         .iter()

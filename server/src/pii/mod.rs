@@ -15,5 +15,5 @@ pub mod keys;
 mod number;
 
 pub use cipher::{CipherError, KeySet};
-pub use keys::{PiiKeys, generate_master_key, load_keys};
+pub use keys::{PiiKeys, check_configured, generate_master_key, load_keys};
 pub use number::{IdentityNumber, NumberError, NumberKind};

@@ -462,7 +462,7 @@ fn a_restart_reads_the_generated_key_and_a_rotation_keeps_the_numbers_readable(b
     let mut conn = db.connect();
     let rotation = identity::rotate_keys(&mut conn, &both, &db.data_dir()).unwrap();
     assert_eq!(rotation.resealed, 1);
-    assert_eq!(rotation.from_keys, [before.0.clone()]);
+    assert_eq!(rotation.from_keys, std::slice::from_ref(&before.0));
     let after = stored_key(&db, h);
     assert_ne!(after.0, before.0, "the key id changed");
     assert_ne!(after.1, before.1, "the blind index changed");
