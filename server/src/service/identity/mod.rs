@@ -64,7 +64,7 @@ pub fn households_with(
         .collect()
 }
 
-/// The stored numbers of `household`: `(kk, nik, updated_at)`, all `None` without a row.
+/// The stored numbers of `household`, opened; all `None` without a row.
 pub fn numbers_of(
     conn: &mut AnyConnection,
     keys: &PiiKeys,
