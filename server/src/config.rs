@@ -77,6 +77,12 @@ pub enum Command {
         #[command(flatten)]
         retention: RetentionArgs,
     },
+    /// The key of the KK and NIK numbers (docs/operations.md).
+    Pii {
+        /// What to do.
+        #[command(subcommand)]
+        action: PiiAction,
+    },
     /// The typed query tables the admin API reads, derived from the merge state.
     Tables {
         /// What to do.
@@ -127,6 +133,54 @@ pub struct SeedArgs {
         default_value = "seed-password-2026"
     )]
     pub password: String,
+}
+
+/// `kampung-sync pii ...`.
+#[derive(Debug, Subcommand)]
+pub enum PiiAction {
+    /// Print a new random master key, the base64 of 32 bytes, for `KAMPUNG_PII_KEY`.
+    NewKey,
+    /// Re-seal every stored KK and NIK number under the current key (`KAMPUNG_PII_KEY`)
+    /// and recompute its blind index, in one transaction; the old keys must be in
+    /// `KAMPUNG_PII_OLD_KEYS`. Prints how many households were re-sealed.
+    Rotate {
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The keys.
+        #[command(flatten)]
+        pii: PiiArgs,
+    },
+}
+
+/// The master keys of the KK and NIK numbers. Set them in the environment rather than on
+/// the command line, where other users of the machine can read them.
+#[derive(Clone, Default, Args)]
+pub struct PiiArgs {
+    /// The master key: the base64 of 32 random bytes (`kampung-sync pii new-key`).
+    /// Required when several instances share one PostgreSQL; otherwise generated into
+    /// `<data>/pii-key` on first start.
+    #[arg(long, env = "KAMPUNG_PII_KEY", hide_env_values = true)]
+    pub pii_key: Option<String>,
+    /// Earlier master keys, comma-separated: still read, never written, until `kampung-sync
+    /// pii rotate` has re-sealed what they sealed.
+    #[arg(
+        long,
+        env = "KAMPUNG_PII_OLD_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub pii_old_keys: Vec<String>,
+}
+
+/// Says whether keys are set, never what they are.
+impl std::fmt::Debug for PiiArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PiiArgs")
+            .field("pii_key", &self.pii_key.as_ref().map(|_| "(set)"))
+            .field("pii_old_keys", &self.pii_old_keys.len())
+            .finish()
+    }
 }
 
 /// `kampung-sync tables ...`.
@@ -243,6 +297,9 @@ pub struct ServeArgs {
     /// that syncs at least this often never has to sign in again.
     #[arg(long, env = "KAMPUNG_REFRESH_TTL_DAYS", default_value_t = 180, value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub refresh_ttl_days: i64,
+    /// The key of the KK and NIK numbers.
+    #[command(flatten)]
+    pub pii: PiiArgs,
     /// How much one client, and sign-in as a whole, may ask at once.
     #[command(flatten)]
     pub load: LoadArgs,
@@ -496,6 +553,7 @@ impl ServeArgs {
             cors_origins: Vec::new(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_days: 180,
+            pii: PiiArgs::default(),
             load: LoadArgs::default(),
             retention: RetentionArgs::default(),
         }

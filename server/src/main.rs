@@ -8,7 +8,8 @@ use kampung_sync::api::admin::NewAgency;
 use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, SeedArgs,
+    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, PiiAction,
+    SeedArgs,
     TablesAction, UserAction, UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
@@ -16,7 +17,7 @@ use kampung_sync::db::{self, Backend};
 use kampung_sync::error::ApiError;
 use kampung_sync::ids::AgencyId;
 use kampung_sync::service::audit::{self, Entry};
-use kampung_sync::service::{self, accounts, admin, housekeeping};
+use kampung_sync::service::{self, accounts, admin, housekeeping, identity};
 use kampung_sync::startup::Application;
 use kampung_sync::telemetry;
 
@@ -134,6 +135,29 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(args) => seed(args),
+        Command::Pii {
+            action: PiiAction::NewKey,
+        } => {
+            println!("{}", kampung_sync::pii::generate_master_key()?);
+            Ok(())
+        }
+        Command::Pii {
+            action: PiiAction::Rotate { db, pii },
+        } => {
+            let mut conn = open(&db)?;
+            let rotation = identity::rotate_keys(&mut conn, &pii, &db.data_dir)?;
+            println!(
+                "re-sealed the KK and NIK numbers of {} households under key {}{}",
+                rotation.resealed,
+                rotation.key_id,
+                if rotation.from_keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (from {})", rotation.from_keys.join(", "))
+                }
+            );
+            Ok(())
+        }
         Command::Housekeeping { db, retention } => {
             let mut conn = open(&db)?;
             let swept =

@@ -13,9 +13,10 @@ use crate::auth::{self, Keys};
 use crate::config::{AuthPolicy, Limits, ServeArgs};
 use crate::db::{self, Backend, Pool};
 use crate::in_flight::InFlight;
+use crate::pii::PiiKeys;
 use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
 use crate::routes;
-use crate::service::accounts;
+use crate::service::{accounts, identity};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -33,6 +34,8 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     /// The data folder (the first administrator's password file is there).
     pub data_dir: std::path::PathBuf,
+    /// The keys of the KK and NIK numbers.
+    pub pii: PiiKeys,
 }
 
 /// A built, not yet running, server.
@@ -59,6 +62,7 @@ impl Application {
             }
             None => auth::load_or_create_secret(&args.db.data_dir)?,
         };
+        crate::pii::check_configured(&args.pii)?;
         let backend = Backend::from_url(&args.db.url())?;
         let pool_size = args.pool_size.unwrap_or(match backend {
             Backend::Sqlite(_) => 4,
@@ -66,6 +70,9 @@ impl Application {
         });
         let pool = db::open(&backend, pool_size)?;
         let mut conn = pool.get()?;
+        // Before anything is written: a server that could not open the stored numbers, or
+        // would seal new ones under a second key, must not start.
+        let pii = identity::open_keys(&mut conn, &args.pii, &args.db.data_dir, true)?;
         if let Some(first) = accounts::bootstrap_admin(&mut conn, &args.db.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the first administrator: {e:#}"))?
         {
@@ -86,6 +93,7 @@ impl Application {
             ),
             in_flight: InFlight::new(args.load.device_concurrency, args.load.user_concurrency),
             data_dir: args.db.data_dir.clone(),
+            pii,
         });
         spawn_housekeeping(state.clone(), args.retention);
         let port = listener.local_addr()?.port();

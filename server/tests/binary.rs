@@ -341,6 +341,11 @@ fn a_first_start_that_cannot_write_the_password_file_creates_no_administrator_an
             .env("DATABASE_URL", &db.url)
             .env("KAMPUNG_DATA_DIR", &not_a_folder)
             .env("KAMPUNG_JWT_SECRET", SECRET)
+            // So that the key of the KK and NIK numbers needs no file there either.
+            .env(
+                "KAMPUNG_PII_KEY",
+                kampung_sync::pii::generate_master_key().unwrap(),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -1205,4 +1210,105 @@ fn seed_on_sqlite_builds_a_programme_that_verifies_and_syncs() {
 #[test]
 fn seed_on_postgres_builds_a_programme_that_verifies_and_syncs() {
     seed_builds_a_programme_that_verifies_and_syncs(true);
+}
+
+/// `pii new-key` prints a key; `pii rotate` moves every sealed number to the current key
+/// once the old one is in `KAMPUNG_PII_OLD_KEYS`, and without it refuses, naming the old
+/// key's id and never a key; a mistyped key stops `serve` before a database is created.
+#[test]
+fn pii_new_key_and_rotate_on_the_command_line() {
+    use kampung_sync::config::PiiArgs;
+    use kampung_sync::pii::IdentityNumber;
+    use kampung_sync::service::identity::{self, Change};
+
+    let db = Db::new(false).unwrap();
+    let data = db.dir.join("data");
+    let new_key = || {
+        let out = Command::new(BIN).args(["pii", "new-key"]).output().unwrap();
+        assert!(out.status.success());
+        let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        assert_eq!(key.len(), 44, "base64 of 32 bytes: {key}");
+        key
+    };
+    let (old, new) = (new_key(), new_key());
+    assert_ne!(old, new);
+
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db.url)
+        .env("KAMPUNG_DATA_DIR", &data)
+        .env("KAMPUNG_JWT_SECRET", SECRET)
+        .env("KAMPUNG_PII_KEY", "bm90LWEta2V5")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("KAMPUNG_PII_KEY is not the base64 of 32 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("bm90LWEta2V5"),
+        "the value is not shown: {stderr}"
+    );
+    assert!(
+        !db.dir.join("sync.db").exists(),
+        "no database for a server that never ran"
+    );
+
+    // One household's numbers, sealed under the old key.
+    let mut conn = db::connect(&db.url).unwrap();
+    db::migrate(&db::Backend::from_url(&db.url).unwrap()).unwrap();
+    let old_args = PiiArgs {
+        pii_key: Some(old.clone()),
+        pii_old_keys: Vec::new(),
+    };
+    let keys = identity::open_keys(&mut conn, &old_args, &data, false).unwrap();
+    let household = sync_protocol::RecordId(Uuid::now_v7());
+    let kk = IdentityNumber::kk("3510012345678901").unwrap();
+    db::write_tx(&mut conn, |c| {
+        identity::store(c, &keys, household, Change::Set(kk.clone()), Change::Keep)
+    })
+    .unwrap();
+    let old_id = keys.current().id().to_owned();
+
+    let rotate = |old_keys: &str| {
+        Command::new(BIN)
+            .args(["pii", "rotate"])
+            .env("DATABASE_URL", &db.url)
+            .env("KAMPUNG_DATA_DIR", &data)
+            .env("KAMPUNG_PII_KEY", &new)
+            .env("KAMPUNG_PII_OLD_KEYS", old_keys)
+            .output()
+            .unwrap()
+    };
+    let out = rotate("");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&old_id), "names the missing key: {stderr}");
+    assert!(!stderr.contains(&old) && !stderr.contains(&new), "{stderr}");
+
+    let out = rotate(&old);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("of 1 households"), "{printed}");
+    assert!(printed.contains(&format!("(from {old_id})")), "{printed}");
+    let printed = String::from_utf8_lossy(&rotate(&old).stdout).into_owned();
+    assert!(printed.contains("of 0 households"), "{printed}");
+
+    let new_args = PiiArgs {
+        pii_key: Some(new.clone()),
+        pii_old_keys: Vec::new(),
+    };
+    let keys = identity::open_keys(&mut conn, &new_args, &data, false).unwrap();
+    let numbers = identity::numbers_of(&mut conn, &keys, household).unwrap();
+    assert_eq!(numbers.kk, Some(kk.clone()));
+    assert_eq!(
+        identity::households_with(&mut conn, &keys, &kk).unwrap(),
+        [household]
+    );
 }

@@ -20,6 +20,7 @@ use sync_protocol::DeviceId;
 use uuid::Uuid;
 
 pub mod doc_blocks;
+pub mod logs;
 mod shared;
 pub use shared::{PG_ENV, WAIT, pg_admin_url, pg_lock_waiters, wait_until};
 
@@ -190,7 +191,9 @@ impl TestServer {
     /// Starts an instance on `db`, letting the test adjust its configuration.
     pub fn start_with(db: &TestDb, adjust: impl FnOnce(&mut ServeArgs)) -> TestServer {
         if std::env::var("TEST_LOG").is_ok() {
-            kampung_sync::telemetry::init(kampung_sync::config::LogFormat::Text);
+            // Through the capture, which echoes it: a test that searches the log can then
+            // still install it.
+            logs::capture();
         }
         let db_url = db.url.clone();
         let mut args = ServeArgs::new(&db.url, "127.0.0.1:0", db.data_dir());

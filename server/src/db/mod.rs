@@ -11,6 +11,7 @@ pub mod batch_store;
 pub mod changes;
 pub mod devices;
 pub mod held_writes;
+pub mod identity;
 pub mod meta;
 pub mod provision;
 pub mod records;

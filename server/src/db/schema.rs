@@ -221,6 +221,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    household_identity (household_id) {
+        household_id -> Text,
+        kk_cipher -> Nullable<Text>,
+        kk_index -> Nullable<Text>,
+        nik_cipher -> Nullable<Text>,
+        nik_index -> Nullable<Text>,
+        key_id -> Text,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(devices -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -239,5 +251,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     held_writes,
     q_households,
     q_visits,
-    q_aid
+    q_aid,
+    household_identity
 );

@@ -55,6 +55,8 @@ pub enum ErrorCode {
     UnknownArea,
     /// Households are assigned to officers only.
     NotAnOfficer,
+    /// A KK or NIK number that is not 16 digits (the message never repeats it).
+    InvalidIdentityNumber,
     // 401: who is asking is not established.
     /// Wrong user name or password at sign-in.
     InvalidCredentials,
@@ -114,6 +116,10 @@ pub enum ErrorCode {
     AreaExists,
     /// The cursor is from another epoch.
     ResyncRequired,
+    /// The KK number is another household's (the message names it, not the number).
+    DuplicateKk,
+    /// The NIK number is another household's (the message names it, not the number).
+    DuplicateNik,
     // 413
     /// The body is over the limit.
     PayloadTooLarge,
@@ -165,7 +171,8 @@ impl ErrorCode {
             | C::InvalidReason
             | C::InvalidArea
             | C::UnknownArea
-            | C::NotAnOfficer => StatusCode::BAD_REQUEST,
+            | C::NotAnOfficer
+            | C::InvalidIdentityNumber => StatusCode::BAD_REQUEST,
             C::InvalidCredentials
             | C::MissingToken
             | C::InvalidToken
@@ -189,9 +196,12 @@ impl ErrorCode {
             | C::HouseholdNotFound
             | C::AssignmentNotFound => StatusCode::NOT_FOUND,
             C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            C::UsernameTaken | C::AgencyExists | C::AreaExists | C::ResyncRequired => {
-                StatusCode::CONFLICT
-            }
+            C::UsernameTaken
+            | C::AgencyExists
+            | C::AreaExists
+            | C::ResyncRequired
+            | C::DuplicateKk
+            | C::DuplicateNik => StatusCode::CONFLICT,
             C::ImportRefused => StatusCode::UNPROCESSABLE_ENTITY,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -9,6 +9,7 @@ use crate::api::assignments::{
     AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, ImportReport, NewAssignment,
     RefusedImport,
 };
+use crate::api::identity::{IdentityLookup, IdentityReadQuery, IdentityUpdate};
 use crate::auth::Caller;
 use crate::csv_body::CsvBody;
 use crate::error::{ApiError, ErrorCode};
@@ -17,6 +18,7 @@ use crate::json_body::JsonBody;
 use crate::query_params::QueryParams;
 use crate::service::admin;
 use crate::startup::AppState;
+use sync_protocol::RecordId;
 use sync_protocol::wire::ErrorBody;
 
 /// `GET /v1/admin/agencies`.
@@ -237,5 +239,65 @@ fn import_answer(report: ImportReport) -> HttpResponse {
     HttpResponse::build(ErrorCode::ImportRefused.status()).json(RefusedImport {
         error: ErrorBody::new(ErrorCode::ImportRefused.as_str(), message),
         report,
+    })
+}
+
+/// `PUT /v1/admin/households/{id}/identity`.
+pub async fn set_household_identity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<IdentityUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let id = household_in_path(&path)?;
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, s| {
+        admin::set_household_identity(c, &caller, &s.pii, id, req)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `GET /v1/admin/households/{id}/identity?reason=`.
+pub async fn read_household_identity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: QueryParams<IdentityReadQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = household_in_path(&path)?;
+    let q = query.into_inner();
+    let v = super::with_conn(&state, move |c, s| {
+        admin::read_household_identity(c, &caller, &s.pii, id, q)
+    })
+    .await?;
+    // Not to be kept by a browser or a proxy.
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(v))
+}
+
+/// `POST /v1/admin/households/lookup`: a POST, so that the number is in no URL and no
+/// access log.
+pub async fn lookup_households(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<IdentityLookup>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, s| {
+        admin::lookup_households(c, &caller, &s.pii, req)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A household id in the path; one that is not a UUID names no household.
+fn household_in_path(path: &web::Path<String>) -> Result<RecordId, ApiError> {
+    path.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::HouseholdNotFound,
+            format!("no household {}", path.as_str()),
+        )
     })
 }

@@ -57,6 +57,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/assignments/{id}/end",
                     web::post().to(admin::end_assignment),
+                )
+                .route(
+                    "/households/lookup",
+                    web::post().to(admin::lookup_households),
+                )
+                .route(
+                    "/households/{id}/identity",
+                    web::put().to(admin::set_household_identity),
+                )
+                .route(
+                    "/households/{id}/identity",
+                    web::get().to(admin::read_household_identity),
                 ),
         );
 }

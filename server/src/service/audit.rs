@@ -72,7 +72,21 @@ impl Entry {
 
 /// Appends an entry to the audit log.
 pub fn append(conn: &mut AnyConnection, e: Entry) {
-    let row = AuditRow {
+    let row = row(e);
+    if let Err(err) = audit::insert(conn, &row) {
+        tracing::error!(error = %err, action = %row.action, "could not write the audit log");
+    }
+}
+
+/// Appends an entry that must be written for the action to happen (a read of personal
+/// data): within the action's transaction, an error fails it.
+pub fn append_required(conn: &mut AnyConnection, e: Entry) -> Result<(), crate::error::ApiError> {
+    audit::insert(conn, &row(e))?;
+    Ok(())
+}
+
+fn row(e: Entry) -> AuditRow {
+    AuditRow {
         id: Uuid::now_v7().to_string(),
         at: now_ms(),
         actor_user_id: e.actor_user_id.map(|u| u.to_string()),
@@ -82,8 +96,5 @@ pub fn append(conn: &mut AnyConnection, e: Entry) {
         detail: e.detail.to_string(),
         remote_addr: e.remote_addr,
         success: e.success,
-    };
-    if let Err(err) = audit::insert(conn, &row) {
-        tracing::error!(error = %err, action = %row.action, "could not write the audit log");
     }
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authorize;
 mod csv_rows;
 pub mod housekeeping;
+pub mod identity;
 pub mod names;
 mod page_limit;
 pub mod seed;

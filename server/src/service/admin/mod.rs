@@ -1,4 +1,5 @@
-//! Administration: agencies, users, devices, areas and the audit log, each limited by role.
+//! Administration: agencies, users, devices, areas, households' KK and NIK numbers and the
+//! audit log, each limited by role.
 //! Agency admins see and manage their own agency's officers; regency admins everything.
 //! One file per action.
 
@@ -7,6 +8,7 @@ mod assign_household;
 mod create_agency;
 mod create_user;
 mod end_assignment;
+mod household_identity_scope;
 mod import_assignments;
 mod list_agencies;
 mod list_areas;
@@ -14,8 +16,11 @@ mod list_assignments;
 mod list_devices;
 mod list_held_writes;
 mod list_users;
+mod lookup_households;
 mod read_audit_log;
+mod read_household_identity;
 mod revoke_device;
+mod set_household_identity;
 mod set_user_active;
 
 pub use add_area::{add_area, insert_area};
@@ -31,6 +36,9 @@ pub use list_assignments::list_assignments;
 pub use list_devices::list_devices;
 pub use list_held_writes::list_held_writes;
 pub use list_users::list_users;
+pub use lookup_households::lookup_households;
 pub use read_audit_log::read_audit_log;
+pub use read_household_identity::read_household_identity;
 pub use revoke_device::revoke_device;
+pub use set_household_identity::set_household_identity;
 pub use set_user_active::set_user_active;
