@@ -9,6 +9,7 @@ use crate::api::assignments::{
     AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, ImportReport, NewAssignment,
     RefusedImport,
 };
+use crate::api::records::{RecordEdit, RejectedEdit};
 use crate::auth::Caller;
 use crate::csv_body::CsvBody;
 use crate::error::{ApiError, ErrorCode};
@@ -17,7 +18,8 @@ use crate::json_body::JsonBody;
 use crate::query_params::QueryParams;
 use crate::service::admin;
 use crate::startup::AppState;
-use sync_protocol::wire::ErrorBody;
+use sync_protocol::wire::{ErrorBody, OpKind};
+use sync_protocol::{RecordId, Status};
 
 /// `GET /v1/admin/agencies`.
 pub async fn list_agencies(
@@ -238,4 +240,91 @@ fn import_answer(report: ImportReport) -> HttpResponse {
         error: ErrorBody::new(ErrorCode::ImportRefused.as_str(), message),
         report,
     })
+}
+
+/// A record id in the path; one that is not a UUID names no record.
+fn record_in_path(path: &web::Path<(String, String)>) -> Result<(String, RecordId), ApiError> {
+    let (collection, id) = path.as_ref();
+    let id = id.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::RecordNotFound,
+            format!("no record {id} in {collection}"),
+        )
+    })?;
+    Ok((collection.clone(), id))
+}
+
+/// `GET /v1/admin/records/{collection}/{id}`.
+pub async fn read_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (collection, id) = record_in_path(&path)?;
+    let v = super::with_conn(&state, move |c, _| {
+        admin::read_record(c, &caller, &collection, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `PUT /v1/admin/records/{collection}/{id}`.
+pub async fn put_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonBody<RecordEdit>,
+) -> Result<HttpResponse, ApiError> {
+    edit_record(state, caller, path, OpKind::Put, body.into_inner()).await
+}
+
+/// `PATCH /v1/admin/records/{collection}/{id}`.
+pub async fn patch_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonBody<RecordEdit>,
+) -> Result<HttpResponse, ApiError> {
+    edit_record(state, caller, path, OpKind::Patch, body.into_inner()).await
+}
+
+/// `DELETE /v1/admin/records/{collection}/{id}`, with the `ctx` in the body.
+pub async fn delete_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonBody<RecordEdit>,
+) -> Result<HttpResponse, ApiError> {
+    edit_record(state, caller, path, OpKind::Delete, body.into_inner()).await
+}
+
+async fn edit_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    kind: OpKind,
+    edit: RecordEdit,
+) -> Result<HttpResponse, ApiError> {
+    let (collection, id) = record_in_path(&path)?;
+    let done = super::with_conn(&state, move |c, _| {
+        admin::edit_record(c, &caller, &collection, id, kind, edit)
+    })
+    .await?;
+    if done.result.status != Status::Rejected {
+        return Ok(HttpResponse::Ok().json(done));
+    }
+    let why = done
+        .result
+        .error
+        .as_ref()
+        .map_or_else(String::new, |e| format!("{}: {}", e.code, e.message));
+    Ok(
+        HttpResponse::build(ErrorCode::EditRejected.status()).json(RejectedEdit {
+            error: ErrorBody::new(
+                ErrorCode::EditRejected.as_str(),
+                format!("the edit was rejected, nothing was written: {why}"),
+            ),
+            result: done.result,
+        }),
+    )
 }

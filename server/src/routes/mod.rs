@@ -57,6 +57,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/assignments/{id}/end",
                     web::post().to(admin::end_assignment),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::get().to(admin::read_record),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::put().to(admin::put_record),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::patch().to(admin::patch_record),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::delete().to(admin::delete_record),
                 ),
         );
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod admin_edits;
 mod areas;
 mod assignment_import;
 mod bad_input;

@@ -4,8 +4,10 @@
 
 mod add_area;
 mod assign_household;
+mod console_writes;
 mod create_agency;
 mod create_user;
+mod edit_record;
 mod end_assignment;
 mod import_assignments;
 mod list_agencies;
@@ -15,13 +17,16 @@ mod list_devices;
 mod list_held_writes;
 mod list_users;
 mod read_audit_log;
+mod read_record;
 mod revoke_device;
 mod set_user_active;
 
 pub use add_area::{add_area, insert_area};
 pub use assign_household::assign_household;
+pub use console_writes::{ConsoleEdit, ConsoleWriter};
 pub use create_agency::{create_agency, insert_agency};
 pub use create_user::create_user;
+pub use edit_record::edit_record;
 pub use end_assignment::end_assignment;
 pub use import_assignments::{import_assignments, import_assignments_as_operator};
 pub use list_agencies::list_agencies;
@@ -31,5 +36,6 @@ pub use list_devices::list_devices;
 pub use list_held_writes::list_held_writes;
 pub use list_users::list_users;
 pub use read_audit_log::read_audit_log;
+pub use read_record::read_record;
 pub use revoke_device::revoke_device;
 pub use set_user_active::set_user_active;
