@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod areas;
 pub mod assignments;
+pub mod imports;
 pub mod records;
 pub mod sync;
 pub mod text;

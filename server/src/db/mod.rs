@@ -14,6 +14,7 @@ pub mod held_writes;
 pub mod meta;
 pub mod provision;
 pub mod records;
+pub mod registry;
 pub mod removals;
 pub mod schema;
 pub mod scope;

@@ -6,9 +6,9 @@ use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::api::areas::{AreaQuery, NewArea};
 use crate::api::assignments::{
-    AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, ImportReport, NewAssignment,
-    RefusedImport,
+    AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, NewAssignment,
 };
+use crate::api::imports::Refused;
 use crate::api::records::{RecordEdit, RejectedEdit};
 use crate::auth::Caller;
 use crate::csv_body::CsvBody;
@@ -224,19 +224,32 @@ pub async fn import_assignments(
         admin::import_assignments(c, &caller, &file, dry_run)
     })
     .await?;
-    Ok(import_answer(report))
+    Ok(import_answer(report.refused.len(), report))
+}
+
+/// `POST /v1/admin/households/import?dry_run=`, a CSV file.
+pub async fn import_households(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ImportQuery>,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = query.into_inner().dry_run;
+    let file = body.into_inner();
+    let report = super::with_conn(&state, move |c, _| {
+        admin::import_households(c, &caller, &file, dry_run)
+    })
+    .await?;
+    Ok(import_answer(report.refused.len(), report))
 }
 
 /// `200` with the report, or `422 import_refused` with it when any row was refused.
-fn import_answer(report: ImportReport) -> HttpResponse {
-    if report.refused.is_empty() {
+fn import_answer<R: serde::Serialize>(refused: usize, report: R) -> HttpResponse {
+    if refused == 0 {
         return HttpResponse::Ok().json(report);
     }
-    let message = format!(
-        "{} of the file's rows refused; nothing was written",
-        report.refused.len()
-    );
-    HttpResponse::build(ErrorCode::ImportRefused.status()).json(RefusedImport {
+    let message = format!("{refused} of the file's rows refused; nothing was written");
+    HttpResponse::build(ErrorCode::ImportRefused.status()).json(Refused {
         error: ErrorBody::new(ErrorCode::ImportRefused.as_str(), message),
         report,
     })

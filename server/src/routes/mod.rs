@@ -59,6 +59,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::end_assignment),
                 )
                 .route(
+                    "/households/import",
+                    web::post().to(admin::import_households),
+                )
+                .route(
                     "/records/{collection}/{id}",
                     web::get().to(admin::read_record),
                 )

@@ -10,6 +10,7 @@ mod bad_input;
 mod browser_consoles;
 mod cursor;
 mod docs;
+mod household_import;
 mod input_rules;
 mod load;
 mod merge;
