@@ -291,6 +291,21 @@ pub enum UserAction {
     /// ends the user's refresh credentials. The password is read from standard input (one
     /// line), or generated and printed when standard input is a terminal or empty.
     ResetPassword(UserResetArgs),
+    /// Create users in bulk from a CSV file (`username,display_name,agency[,role]`), with
+    /// the rules of `POST /v1/admin/users/import`: all rows or none, existing user names
+    /// skipped. Prints the report as JSON, with each new user's one-time password; exits
+    /// with status 1 when a row is refused.
+    Import {
+        /// The database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Check every row and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Flags for `user reset-password`.

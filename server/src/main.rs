@@ -110,6 +110,23 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::User {
             action: UserAction::ResetPassword(args),
         } => reset_password(args),
+        Command::User {
+            action: UserAction::Import { db, file, dry_run },
+        } => {
+            let csv = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let mut conn = open(&db)?;
+            let report = admin::import_users_as_operator(&mut conn, &csv, dry_run)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.refused.is_empty() {
+                anyhow::bail!(
+                    "import_refused: {} of the file's rows refused; nothing was written",
+                    report.refused.len()
+                );
+            }
+            Ok(())
+        }
         Command::Tables { action } => {
             let (args, rebuild) = match action {
                 TablesAction::Rebuild(a) => (a, true),

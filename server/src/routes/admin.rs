@@ -243,6 +243,22 @@ pub async fn import_households(
     Ok(import_answer(report.refused.len(), report))
 }
 
+/// `POST /v1/admin/users/import?dry_run=`, a CSV file.
+pub async fn import_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ImportQuery>,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = query.into_inner().dry_run;
+    let file = body.into_inner();
+    let report = super::with_conn(&state, move |c, _| {
+        admin::import_users(c, &caller, &file, dry_run)
+    })
+    .await?;
+    Ok(import_answer(report.refused.len(), report))
+}
+
 /// `200` with the report, or `422 import_refused` with it when any row was refused.
 fn import_answer<R: serde::Serialize>(refused: usize, report: R) -> HttpResponse {
     if refused == 0 {

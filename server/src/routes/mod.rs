@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/areas", web::post().to(admin::add_area))
                 .route("/users", web::get().to(admin::list_users))
                 .route("/users", web::post().to(admin::create_user))
+                .route("/users/import", web::post().to(admin::import_users))
                 .route(
                     "/users/{id}/deactivate",
                     web::post().to(admin::deactivate_user),

@@ -19,3 +19,4 @@ mod scope;
 mod slow_clients;
 mod storage_migration;
 mod tables;
+mod user_import;
