@@ -8,9 +8,8 @@ use kampung_sync::api::admin::NewAgency;
 use kampung_sync::api::areas::NewArea;
 use kampung_sync::auth::{Role, password};
 use kampung_sync::config::{
-    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, PiiAction,
-    SeedArgs,
-    TablesAction, UserAction, UserResetArgs,
+    AgencyAction, AreaAction, AssignmentAction, Cli, Command, DbArgs, EpochAction, HouseholdAction,
+    PiiAction, SeedArgs, TablesAction, UserAction, UserResetArgs,
 };
 use kampung_sync::db::PooledConn;
 use kampung_sync::db::{self, Backend};
@@ -111,6 +110,23 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::User {
             action: UserAction::ResetPassword(args),
         } => reset_password(args),
+        Command::User {
+            action: UserAction::Import { db, file, dry_run },
+        } => {
+            let csv = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let mut conn = open(&db)?;
+            let report = admin::import_users_as_operator(&mut conn, &csv, dry_run)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.refused.is_empty() {
+                anyhow::bail!(
+                    "import_refused: {} of the file's rows refused; nothing was written",
+                    report.refused.len()
+                );
+            }
+            Ok(())
+        }
         Command::Tables { action } => {
             let (args, rebuild) = match action {
                 TablesAction::Rebuild(a) => (a, true),
@@ -190,6 +206,40 @@ fn run(command: Command) -> anyhow::Result<()> {
             let mut conn = open(&db)?;
             let report = admin::import_assignments_as_operator(&mut conn, &csv, dry_run)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.refused.is_empty() {
+                anyhow::bail!(
+                    "import_refused: {} of the file's rows refused; nothing was written",
+                    report.refused.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Household {
+            action:
+                HouseholdAction::Import {
+                    db,
+                    file,
+                    dry_run,
+                    as_user,
+                },
+        } => {
+            let csv = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let mut conn = open(&db)?;
+            let started = std::time::Instant::now();
+            let mut progress = |p: admin::Progress| {
+                eprintln!(
+                    "{:>6.1}s  validated {}/{}  written {}",
+                    started.elapsed().as_secs_f64(),
+                    p.validated,
+                    p.rows,
+                    p.written
+                );
+            };
+            let report =
+                admin::import_households_as(&mut conn, &as_user, &csv, dry_run, &mut progress)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string(&report)?);
             if !report.refused.is_empty() {
                 anyhow::bail!(

@@ -65,6 +65,9 @@ pub struct DeviceView {
     pub revoked_reason: Option<String>,
     /// Sequence numbers caught reused (a reinstalled or cloned device).
     pub seq_reuse_count: i64,
+    /// `field`: a phone or browser that signs in. `console`: the server-side writer of an
+    /// administrator's edits and imports (stored revoked: it never signs in).
+    pub kind: String,
     /// Registered at, ms.
     pub registered_at: i64,
     /// Last push, ms.
@@ -88,6 +91,7 @@ impl TryFrom<DeviceWithOwner> for DeviceView {
             revoked_at: d.revoked_at,
             revoked_reason: d.revoked_reason,
             seq_reuse_count: d.seq_reuse_count,
+            kind: d.kind,
             registered_at: d.created_at,
             last_push_at: d.last_push_at,
         })

@@ -194,13 +194,5 @@ pub struct RefusedRow {
     pub reason: String,
 }
 
-/// The `422 import_refused` answer: the error, and beside it the report.
-#[derive(Clone, Debug, Serialize)]
-pub struct RefusedImport {
-    /// `{"code": "import_refused", "message": ...}`.
-    #[serde(flatten)]
-    pub error: sync_protocol::wire::ErrorBody,
-    /// The report.
-    #[serde(flatten)]
-    pub report: ImportReport,
-}
+/// The `422 import_refused` answer of the assignment import.
+pub type RefusedImport = super::imports::Refused<ImportReport>;

@@ -10,6 +10,8 @@ pub mod admin;
 pub mod areas;
 pub mod assignments;
 pub mod identity;
+pub mod imports;
+pub mod records;
 pub mod sync;
 pub mod text;
 

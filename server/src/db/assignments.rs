@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::assignments;
-use super::{AnyConnection, DbResult};
+use super::{AnyConnection, DbResult, per_backend};
 
 /// An assignment row.
 #[derive(Clone, Debug, Queryable)]
@@ -63,6 +63,31 @@ pub fn insert(conn: &mut AnyConnection, a: &NewAssignment<'_>) -> DbResult<()> {
             assignments::assigned_by.eq(a.assigned_by),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Inserts active assignments of households that have none (new ones), a thousand rows a
+/// statement.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewAssignment<'_>]) -> DbResult<()> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|a| {
+            (
+                assignments::id.eq(a.id),
+                assignments::household_id.eq(a.household_id),
+                assignments::officer_id.eq(a.officer_id),
+                assignments::agency_id.eq(a.agency_id),
+                assignments::starts_at.eq(a.starts_at),
+                assignments::reason.eq(a.reason),
+                assignments::assigned_by.eq(a.assigned_by),
+            )
+        })
+        .collect();
+    for chunk in values.chunks(super::records::CHUNK) {
+        per_backend!(&mut *conn, c => diesel::insert_into(assignments::table)
+            .values(chunk)
+            .execute(c))?;
+    }
     Ok(())
 }
 

@@ -191,6 +191,8 @@ pub struct DeviceWithOwner {
     pub revoked_reason: Option<String>,
     /// Caught sequence-number reuses.
     pub seq_reuse_count: i64,
+    /// `field` (a phone that signs in) or `console` (an administrator's server-side writer).
+    pub kind: String,
     /// Registered at.
     pub created_at: i64,
     /// Last push.
@@ -217,6 +219,7 @@ pub fn with_owners(
             devices::revoked_at,
             devices::revoked_reason,
             devices::seq_reuse_count,
+            devices::kind,
             devices::created_at,
             devices::last_push_at,
         ))
@@ -229,4 +232,55 @@ pub fn with_owners(
         q = q.filter(devices::id.eq(d.to_string()));
     }
     Ok(q.load(conn)?)
+}
+
+/// The kind of a device that signs in.
+pub const FIELD: &str = "field";
+/// The kind of an administrator's server-side writer.
+pub const CONSOLE: &str = "console";
+
+/// The console device of administrator `user`, created on first use. It is stored revoked,
+/// so that the checks every sign-in, refresh and push make refuse it: only the server
+/// writes through it. Its id is random, not derived from the user's, so that no phone can
+/// register it first.
+pub fn console_of(conn: &mut AnyConnection, user: UserId) -> DbResult<DeviceId> {
+    let user = user.to_string();
+    let find = |conn: &mut AnyConnection| -> DbResult<Option<String>> {
+        Ok(devices::table
+            .filter(devices::user_id.eq(&user))
+            .filter(devices::kind.eq(CONSOLE))
+            .select(devices::id)
+            .first(conn)
+            .optional()?)
+    };
+    let id = match find(conn)? {
+        Some(id) => id,
+        None => {
+            let id = DeviceId(uuid::Uuid::now_v7()).to_string();
+            // A concurrent first edit by the same administrator may insert theirs first:
+            // the unique index keeps one, and both read it back.
+            per_backend!(conn, c => diesel::insert_into(devices::table)
+                .values((
+                    devices::id.eq(&id),
+                    devices::user_id.eq(&user),
+                    devices::last_seq.eq(0),
+                    devices::revoked.eq(true),
+                    devices::revoked_at.eq(Some(now_ms())),
+                    devices::revoked_reason.eq(Some(
+                        "console device: the server writes this administrator's edits and \
+                         imports through it; it never signs in",
+                    )),
+                    devices::seq_reuse_count.eq(0),
+                    devices::created_at.eq(now_ms()),
+                    devices::kind.eq(CONSOLE),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c))?;
+            find(conn)?.ok_or_else(|| {
+                super::DbError::Corrupt(format!("console device of {user} vanished"))
+            })?
+        }
+    };
+    id.parse()
+        .map_err(|_| super::DbError::Corrupt(format!("device id {id}")))
 }

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod meta;
 pub mod provision;
 pub mod records;
+pub mod registry;
 pub mod removals;
 pub mod schema;
 pub mod scope;

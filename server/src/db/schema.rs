@@ -37,6 +37,7 @@ diesel::table! {
         last_push_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
         revoked_reason -> Nullable<Text>,
+        kind -> Text,
     }
 }
 

@@ -104,6 +104,9 @@ pub enum ErrorCode {
     HouseholdNotFound,
     /// No such assignment the caller may manage.
     AssignmentNotFound,
+    /// An administrator read or edited a record the server does not hold (or in another
+    /// collection).
+    RecordNotFound,
     // 408
     /// The body did not arrive within the server's time for a whole request.
     RequestTimeout,
@@ -131,6 +134,8 @@ pub enum ErrorCode {
     // 422
     /// A file of assignments has rows that cannot be applied: nothing of it was written.
     ImportRefused,
+    /// An administrator's edit was rejected by the merge, with a push's reject code.
+    EditRejected,
     // 429
     /// Too many failed sign-ins.
     TooManyAttempts,
@@ -194,7 +199,8 @@ impl ErrorCode {
             | C::UserNotFound
             | C::DeviceNotFound
             | C::HouseholdNotFound
-            | C::AssignmentNotFound => StatusCode::NOT_FOUND,
+            | C::AssignmentNotFound
+            | C::RecordNotFound => StatusCode::NOT_FOUND,
             C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             C::UsernameTaken
             | C::AgencyExists
@@ -202,7 +208,7 @@ impl ErrorCode {
             | C::ResyncRequired
             | C::DuplicateKk
             | C::DuplicateNik => StatusCode::CONFLICT,
-            C::ImportRefused => StatusCode::UNPROCESSABLE_ENTITY,
+            C::ImportRefused | C::EditRejected => StatusCode::UNPROCESSABLE_ENTITY,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             C::TooManyAttempts | C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

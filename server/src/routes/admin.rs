@@ -6,10 +6,11 @@ use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::api::areas::{AreaQuery, NewArea};
 use crate::api::assignments::{
-    AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, ImportReport, NewAssignment,
-    RefusedImport,
+    AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, NewAssignment,
 };
 use crate::api::identity::{IdentityLookup, IdentityReadQuery, IdentityUpdate};
+use crate::api::imports::Refused;
+use crate::api::records::{RecordEdit, RejectedEdit};
 use crate::auth::Caller;
 use crate::csv_body::CsvBody;
 use crate::error::{ApiError, ErrorCode};
@@ -18,8 +19,8 @@ use crate::json_body::JsonBody;
 use crate::query_params::QueryParams;
 use crate::service::admin;
 use crate::startup::AppState;
-use sync_protocol::RecordId;
-use sync_protocol::wire::ErrorBody;
+use sync_protocol::wire::{ErrorBody, OpKind};
+use sync_protocol::{RecordId, Status};
 
 /// `GET /v1/admin/agencies`.
 pub async fn list_agencies(
@@ -224,19 +225,48 @@ pub async fn import_assignments(
         admin::import_assignments(c, &caller, &file, dry_run)
     })
     .await?;
-    Ok(import_answer(report))
+    Ok(import_answer(report.refused.len(), report))
+}
+
+/// `POST /v1/admin/households/import?dry_run=`, a CSV file.
+pub async fn import_households(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ImportQuery>,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = query.into_inner().dry_run;
+    let file = body.into_inner();
+    let report = super::with_conn(&state, move |c, _| {
+        admin::import_households(c, &caller, &file, dry_run)
+    })
+    .await?;
+    Ok(import_answer(report.refused.len(), report))
+}
+
+/// `POST /v1/admin/users/import?dry_run=`, a CSV file.
+pub async fn import_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ImportQuery>,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    let dry_run = query.into_inner().dry_run;
+    let file = body.into_inner();
+    let report = super::with_conn(&state, move |c, _| {
+        admin::import_users(c, &caller, &file, dry_run)
+    })
+    .await?;
+    Ok(import_answer(report.refused.len(), report))
 }
 
 /// `200` with the report, or `422 import_refused` with it when any row was refused.
-fn import_answer(report: ImportReport) -> HttpResponse {
-    if report.refused.is_empty() {
+fn import_answer<R: serde::Serialize>(refused: usize, report: R) -> HttpResponse {
+    if refused == 0 {
         return HttpResponse::Ok().json(report);
     }
-    let message = format!(
-        "{} of the file's rows refused; nothing was written",
-        report.refused.len()
-    );
-    HttpResponse::build(ErrorCode::ImportRefused.status()).json(RefusedImport {
+    let message = format!("{refused} of the file's rows refused; nothing was written");
+    HttpResponse::build(ErrorCode::ImportRefused.status()).json(Refused {
         error: ErrorBody::new(ErrorCode::ImportRefused.as_str(), message),
         report,
     })
@@ -300,4 +330,91 @@ fn household_in_path(path: &web::Path<String>) -> Result<RecordId, ApiError> {
             format!("no household {}", path.as_str()),
         )
     })
+}
+
+/// A record id in the path; one that is not a UUID names no record.
+fn record_in_path(path: &web::Path<(String, String)>) -> Result<(String, RecordId), ApiError> {
+    let (collection, id) = path.as_ref();
+    let id = id.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::RecordNotFound,
+            format!("no record {id} in {collection}"),
+        )
+    })?;
+    Ok((collection.clone(), id))
+}
+
+/// `GET /v1/admin/records/{collection}/{id}`.
+pub async fn read_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (collection, id) = record_in_path(&path)?;
+    let v = super::with_conn(&state, move |c, _| {
+        admin::read_record(c, &caller, &collection, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `PUT /v1/admin/records/{collection}/{id}`.
+pub async fn put_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonBody<RecordEdit>,
+) -> Result<HttpResponse, ApiError> {
+    edit_record(state, caller, path, OpKind::Put, body.into_inner()).await
+}
+
+/// `PATCH /v1/admin/records/{collection}/{id}`.
+pub async fn patch_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonBody<RecordEdit>,
+) -> Result<HttpResponse, ApiError> {
+    edit_record(state, caller, path, OpKind::Patch, body.into_inner()).await
+}
+
+/// `DELETE /v1/admin/records/{collection}/{id}`, with the `ctx` in the body.
+pub async fn delete_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonBody<RecordEdit>,
+) -> Result<HttpResponse, ApiError> {
+    edit_record(state, caller, path, OpKind::Delete, body.into_inner()).await
+}
+
+async fn edit_record(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    kind: OpKind,
+    edit: RecordEdit,
+) -> Result<HttpResponse, ApiError> {
+    let (collection, id) = record_in_path(&path)?;
+    let done = super::with_conn(&state, move |c, _| {
+        admin::edit_record(c, &caller, &collection, id, kind, edit)
+    })
+    .await?;
+    if done.result.status != Status::Rejected {
+        return Ok(HttpResponse::Ok().json(done));
+    }
+    let why = done
+        .result
+        .error
+        .as_ref()
+        .map_or_else(String::new, |e| format!("{}: {}", e.code, e.message));
+    Ok(
+        HttpResponse::build(ErrorCode::EditRejected.status()).json(RejectedEdit {
+            error: ErrorBody::new(
+                ErrorCode::EditRejected.as_str(),
+                format!("the edit was rejected, nothing was written: {why}"),
+            ),
+            result: done.result,
+        }),
+    )
 }

@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/areas", web::post().to(admin::add_area))
                 .route("/users", web::get().to(admin::list_users))
                 .route("/users", web::post().to(admin::create_user))
+                .route("/users/import", web::post().to(admin::import_users))
                 .route(
                     "/users/{id}/deactivate",
                     web::post().to(admin::deactivate_user),
@@ -69,6 +70,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/households/{id}/identity",
                     web::get().to(admin::read_household_identity),
+                )
+                .route(
+                    "/households/import",
+                    web::post().to(admin::import_households),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::get().to(admin::read_record),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::put().to(admin::put_record),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::patch().to(admin::patch_record),
+                )
+                .route(
+                    "/records/{collection}/{id}",
+                    web::delete().to(admin::delete_record),
                 ),
         );
 }

@@ -3,12 +3,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod admin_edits;
 mod areas;
 mod assignment_import;
 mod bad_input;
 mod browser_consoles;
 mod cursor;
 mod docs;
+mod household_import;
 mod input_rules;
 mod load;
 mod merge;
@@ -18,3 +20,4 @@ mod scope;
 mod slow_clients;
 mod storage_migration;
 mod tables;
+mod user_import;

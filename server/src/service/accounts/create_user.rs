@@ -26,6 +26,15 @@ pub(super) fn create_user_with_one_time_password(
     create(conn, req, true, keep)
 }
 
+/// Whether `name` (trimmed, lower case) is a user name: 3 to 64 characters of a-z, 0-9,
+/// `.`, `_` and `-`.
+pub fn valid_username(name: &str) -> bool {
+    (3..=64).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+}
+
 fn create(
     conn: &mut AnyConnection,
     req: NewUserRequest,
@@ -33,11 +42,7 @@ fn create(
     keep: impl FnOnce() -> Result<(), ApiError>,
 ) -> Result<UserView, ApiError> {
     let username = req.username.trim().to_lowercase();
-    let valid_name = (3..=64).contains(&username.len())
-        && username.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-        });
-    if !valid_name {
+    if !valid_username(&username) {
         return Err(ApiError::new(
             ErrorCode::InvalidUsername,
             "a user name is 3 to 64 characters of a-z, 0-9, '.', '_' and '-'",

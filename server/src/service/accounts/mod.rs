@@ -15,7 +15,7 @@ mod session_tokens;
 
 pub use bootstrap_admin::{FirstAdmin, bootstrap_admin};
 pub use change_password::change_password;
-pub use create_user::create_user;
+pub use create_user::{create_user, valid_username};
 pub use login::login;
 pub use me::me;
 pub use refresh::refresh;

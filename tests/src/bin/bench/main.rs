@@ -9,13 +9,15 @@
 //! ```
 //!
 //! Scenarios (`--scenario`, default `all`): `floor` (always run: every ratio needs it),
-//! `push`, `pull`, `latency`, `memory`, `signin-flood`, `mixed` (the run of the older sections). Progress goes
+//! `push`, `pull`, `latency`, `memory`, `signin-flood`, `import` (the command-line household
+//! import of `--import-rows` households), `mixed` (the run of the older sections). Progress goes
 //! to stderr; the results go to stdout as Markdown, for `docs/benchmarks.md`. See that file
 //! for what each scenario does.
 #![allow(clippy::unwrap_used)]
 
 mod client;
 mod floor;
+mod import;
 mod latency;
 mod machine;
 mod memory;
@@ -62,6 +64,8 @@ pub enum ScenarioArg {
     Mixed,
     /// Devices syncing alone, then during a flood of sign-ins.
     SigninFlood,
+    /// `kampung-sync household import` of a generated registry file.
+    Import,
     /// Everything.
     All,
 }
@@ -121,6 +125,9 @@ pub struct Args {
     /// Seconds of each phase of the sign-in flood scenario.
     #[arg(long, default_value_t = 20)]
     pub flood_secs: u64,
+    /// Households in the import scenario's generated registry file.
+    #[arg(long, default_value_t = 100_000)]
+    pub import_rows: usize,
     /// Officers created and signed in at a time during setup.
     #[arg(long, default_value_t = 4)]
     pub setup_threads: usize,
@@ -293,6 +300,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wants(ScenarioArg::SigninFlood) {
         signin_flood::scenario(&ctx, &mut report)?;
+    }
+    if wants(ScenarioArg::Import) {
+        import::scenario(&ctx, &mut report)?;
     }
 
     let backend = match args.backend {
