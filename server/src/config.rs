@@ -501,6 +501,10 @@ pub enum HouseholdAction {
         /// The administrator's user name the import acts as.
         #[arg(long = "as", value_name = "USERNAME")]
         as_user: String,
+        /// The key of the KK and NIK numbers: the server's (`KAMPUNG_PII_KEY` or the key
+        /// file in the data folder).
+        #[command(flatten)]
+        pii: PiiArgs,
     },
 }
 

@@ -222,11 +222,13 @@ fn run(command: Command) -> anyhow::Result<()> {
                     file,
                     dry_run,
                     as_user,
+                    pii,
                 },
         } => {
             let csv = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let mut conn = open(&db)?;
+            let keys = identity::open_keys(&mut conn, &pii, &db.data_dir, false)?;
             let started = std::time::Instant::now();
             let mut progress = |p: admin::Progress| {
                 eprintln!(
@@ -237,9 +239,15 @@ fn run(command: Command) -> anyhow::Result<()> {
                     p.written
                 );
             };
-            let report =
-                admin::import_households_as(&mut conn, &as_user, &csv, dry_run, &mut progress)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = admin::import_households_as(
+                &mut conn,
+                &keys,
+                &as_user,
+                &csv,
+                dry_run,
+                &mut progress,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", serde_json::to_string(&report)?);
             if !report.refused.is_empty() {
                 anyhow::bail!(

@@ -237,8 +237,8 @@ pub async fn import_households(
 ) -> Result<HttpResponse, ApiError> {
     let dry_run = query.into_inner().dry_run;
     let file = body.into_inner();
-    let report = super::with_conn(&state, move |c, _| {
-        admin::import_households(c, &caller, &file, dry_run)
+    let report = super::with_conn(&state, move |c, s| {
+        admin::import_households(c, &caller, &s.pii, &file, dry_run)
     })
     .await?;
     Ok(import_answer(report.refused.len(), report))

@@ -3,7 +3,8 @@
 //! rows already registered (or repeated) skipped so a file can be run again.
 
 use kampung_sync::auth::Role;
-use kampung_sync::service::admin;
+use kampung_sync::config::PiiArgs;
+use kampung_sync::service::{admin, identity};
 use kampung_sync_tests::*;
 use serde_json::{Value, json};
 
@@ -12,6 +13,7 @@ kampung_sync_tests::on_both_backends!(
     a_file_with_bad_rows_writes_nothing_and_a_dry_run_writes_nothing_either,
     an_agency_admin_imports_for_their_own_officers_only,
     the_command_line_import_acts_as_an_administrator_and_reports_progress,
+    a_family_is_registered_once_by_its_kk_and_its_numbers_are_sealed_not_synced,
 );
 
 const HEADER: &str = "registry_id,registry_source,head_name,desa_code,dusun,rt,rw,address,\
@@ -256,12 +258,17 @@ fn the_command_line_import_acts_as_an_administrator_and_reports_progress(b: Back
     for i in 0..2500 {
         csv.push_str(&format!("P-{i},p3ke,Kepala {i},3510010001\n"));
     }
+    let keys = identity::open_keys(&mut conn, &PiiArgs::default(), &db.data_dir(), false).unwrap();
     let mut seen = Vec::new();
-    let report =
-        admin::import_households_as(&mut conn, "Regency", csv.as_bytes(), false, &mut |p| {
-            seen.push(p)
-        })
-        .unwrap();
+    let report = admin::import_households_as(
+        &mut conn,
+        &keys,
+        "Regency",
+        csv.as_bytes(),
+        false,
+        &mut |p| seen.push(p),
+    )
+    .unwrap();
     assert_eq!((report.created, report.refused.len()), (2500, 0));
     let last = seen.last().unwrap();
     assert_eq!(
@@ -285,7 +292,77 @@ fn the_command_line_import_acts_as_an_administrator_and_reports_progress(b: Back
 
     let officer = s.ensure_user("dewi", Role::Officer);
     let _ = officer;
-    let e = admin::import_households_as(&mut conn, "dewi", csv.as_bytes(), true, &mut |_| {})
-        .unwrap_err();
+    let e =
+        admin::import_households_as(&mut conn, &keys, "dewi", csv.as_bytes(), true, &mut |_| {})
+            .unwrap_err();
     assert_eq!(e.code().as_str(), "forbidden_role");
+}
+
+fn a_family_is_registered_once_by_its_kk_and_its_numbers_are_sealed_not_synced(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let admin = Device::new(&s, "regency");
+    let mut dewi = Device::officer(&s, "dewi");
+    let (kk, nik) = ("3510010101010001", "3510014107800002");
+    // The same family under two registries: registered once, by its KK.
+    let csv = format!(
+        "{HEADER}\n\
+         DT-1,dtks,Siti Aminah,3510010001,,,,,,,,,,dewi,{kk},{nik}\n\
+         P3-9,p3ke,Siti A.,3510010001,,,,,,,,,,dewi,3510-0101-0101-0001,\n"
+    );
+    let (st, report) = import(&s, &admin, &csv, false);
+    assert_eq!(st, 200, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["duplicates"][0]["line"], 3, "{report}");
+    assert_eq!(report["duplicates"][0]["of"], "repeated_kk", "{report}");
+    let first = report["duplicates"][0]["household_id"].clone();
+    let (st, found) = s.post(
+        "/v1/admin/households/lookup",
+        Some(&admin.token),
+        &json!({"kk": kk}),
+    );
+    assert_eq!(st, 200, "{found}");
+    assert!(
+        found.to_string().contains(first.as_str().unwrap()),
+        "{found}"
+    );
+
+    // A later file: the family again under a third registry is skipped; a new family whose
+    // head has the first family's NIK refuses the file, naming no number.
+    let csv = format!(
+        "{HEADER}\n\
+         LC-1,local,Siti,3510010001,,,,,,,,,,dewi,{kk},\n\
+         LC-2,local,Rina,3510010001,,,,,,,,,,dewi,3510010101019999,{nik}\n\
+         LC-3,local,Ana,3510010001,,,,,,,,,,dewi,12345,\n"
+    );
+    let (st, report) = import(&s, &admin, &csv, false);
+    assert_eq!(st, 422, "{report}");
+    assert_eq!(
+        refused_at(&report),
+        [(3, Some("nik".to_owned())), (4, Some("kk".to_owned()))],
+        "{report}"
+    );
+    assert_eq!(report["duplicates"][0]["of"], "registered_kk", "{report}");
+    assert_eq!(report["duplicates"][0]["household_id"], first, "{report}");
+    let text = report.to_string();
+    assert!(!text.contains(nik) && !text.contains("3510010101019999") && !text.contains(kk));
+    assert_eq!(
+        count(&db, "q_households"),
+        1,
+        "nothing of the refused file written"
+    );
+    assert_eq!(count(&db, "household_identity"), 1);
+
+    let pulled = dewi.pull_all(&s);
+    assert_eq!(pulled.len(), 1);
+    let synced = serde_json::to_string(&pulled).unwrap();
+    assert!(
+        !synced.contains(kk) && !synced.contains(nik),
+        "the numbers never go to a device: {synced}"
+    );
+    let stored = db.scalar(&format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM household_identity \
+         WHERE kk_cipher LIKE '%{kk}%' OR nik_cipher LIKE '%{nik}%' OR kk_index = '{kk}'"
+    ));
+    assert_eq!(stored, 0, "sealed, not stored as they are");
 }

@@ -3,7 +3,9 @@
 //! in one transaction, through the administrator's console device (so the households
 //! reach devices as any write does), or nothing is. A row whose registry entry is already
 //! registered, or repeats an earlier row, is skipped and reported: running a file again
-//! changes nothing.
+//! changes nothing. So is a row whose KK number a household has already (a family is
+//! registered once, whatever registry lists it); the `kk` and `nik` columns are sealed into
+//! `household_identity` (`crate::pii`), never into the record, so they never sync.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,9 +20,11 @@ use crate::auth::Caller;
 use crate::db::users::UserRow;
 use crate::db::{self, AnyConnection, areas, assignments, registry};
 use crate::error::ApiError;
+use crate::pii::{IdentityNumber, NumberKind, PiiKeys};
 use crate::service::audit;
 use crate::service::authorize::{self, Principal};
 use crate::service::csv_rows::Row;
+use crate::service::identity::{self, Change};
 
 use super::console_writes::{ConsoleEdit, ConsoleWriter};
 use super::import_file::{self, Columns, Officers, refusal};
@@ -70,24 +74,26 @@ pub struct Progress {
 pub fn import_households(
     conn: &mut AnyConnection,
     caller: &Caller,
+    keys: &PiiKeys,
     file: &[u8],
     dry_run: bool,
 ) -> Result<HouseholdImportReport, ApiError> {
     let p = authorize::admin(conn, caller)?;
-    import(conn, &p, file, dry_run, &mut |_| {})
+    import(conn, &p, keys, file, dry_run, &mut |_| {})
 }
 
 /// [`import_households`] from the command line, as administrator `username`, reporting
 /// progress to `progress`.
 pub fn import_households_as(
     conn: &mut AnyConnection,
+    keys: &PiiKeys,
     username: &str,
     file: &[u8],
     dry_run: bool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<HouseholdImportReport, ApiError> {
     let p = import_file::operator_as(conn, username)?;
-    import(conn, &p, file, dry_run, progress)
+    import(conn, &p, keys, file, dry_run, progress)
 }
 
 /// A row that passed every check.
@@ -96,8 +102,8 @@ struct Planned {
     id: RecordId,
     fields: Map<String, Value>,
     officer: Option<UserRow>,
-    kk: Option<String>,
-    nik: Option<String>,
+    kk: Option<IdentityNumber>,
+    nik: Option<IdentityNumber>,
 }
 
 /// Why the write was abandoned: an error, or rows the merge refused after all.
@@ -121,6 +127,7 @@ impl From<db::DbError> for Abort {
 fn import(
     conn: &mut AnyConnection,
     p: &Principal,
+    keys: &PiiKeys,
     file: &[u8],
     dry_run: bool,
     progress: &mut dyn FnMut(Progress),
@@ -176,7 +183,9 @@ fn import(
         }
         refused.extend(unknown_desa(c, &planned)?);
         refused.sort_by_key(|r| r.line);
-        let (fresh, duplicates) = without_duplicates(c, planned)?;
+        let (fresh, duplicates) = without_duplicates(c, keys, planned)?;
+        refused.extend(nik_taken(c, keys, &fresh)?);
+        refused.sort_by_key(|r| r.line);
         let mut report = HouseholdImportReport {
             rows,
             created: fresh.len(),
@@ -198,7 +207,7 @@ fn import(
         if dry_run {
             return Ok(report);
         }
-        write(c, p, &fresh, rows, progress)?;
+        write(c, p, keys, &fresh, rows, progress)?;
         Ok(report)
     });
     let report = match outcome {
@@ -222,6 +231,7 @@ fn import(
 fn write(
     c: &mut AnyConnection,
     p: &Principal,
+    keys: &PiiKeys,
     fresh: &[Planned],
     rows: usize,
     progress: &mut dyn FnMut(Progress),
@@ -288,24 +298,15 @@ fn write(
         })
         .collect();
     assignments::insert_many(c, &new)?;
-    for h in fresh {
-        if h.kk.is_some() || h.nik.is_some() {
-            store_household_numbers(c, h.id, h.kk.as_deref(), h.nik.as_deref())?;
-        }
+    for h in fresh.iter().filter(|h| h.kk.is_some() || h.nik.is_some()) {
+        identity::store(
+            c,
+            keys,
+            h.id,
+            Change::set_if(h.kk.clone()),
+            Change::set_if(h.nik.clone()),
+        )?;
     }
-    Ok(())
-}
-
-/// INTEGRATION(pii): the one place an imported household's KK and NIK numbers go. The
-/// encrypted storage with its blind index is built on the `pii` branch; wire it here (and
-/// its de-duplication by KK number into [`without_duplicates`]). Until then the numbers
-/// are accepted and dropped: they are never written, logged or echoed.
-fn store_household_numbers(
-    _c: &mut AnyConnection,
-    _household: RecordId,
-    _kk: Option<&str>,
-    _nik: Option<&str>,
-) -> Result<(), ApiError> {
     Ok(())
 }
 
@@ -380,19 +381,25 @@ fn check_row(
             Err(why) => return refuse("officer", why),
         },
     };
-    let number = |name: &str| {
-        columns
-            .cell(row, name)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let mut numbers = [None, None];
+    for (slot, kind) in numbers.iter_mut().zip([NumberKind::Kk, NumberKind::Nik]) {
+        let Some(raw) = columns.cell(row, kind.as_str()).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        // The message says what is wrong with the number, never the number.
+        match IdentityNumber::parse(kind, raw) {
+            Ok(n) => *slot = Some(n),
+            Err(e) => return refuse(kind.as_str(), format!("invalid_identity_number: {e}")),
+        }
+    }
+    let [kk, nik] = numbers;
     Ok(Ok(Planned {
         line,
         id: RecordId(Uuid::now_v7()),
         fields,
         officer,
-        kk: number("kk"),
-        nik: number("nik"),
+        kk,
+        nik,
     }))
 }
 
@@ -425,9 +432,11 @@ fn unknown_desa(c: &mut AnyConnection, planned: &[Planned]) -> Result<Vec<Refuse
 }
 
 /// Splits the rows into the households to create and the duplicates: rows whose
-/// `(registry_source, registry_id)` the server holds, or an earlier row of the file names.
+/// `(registry_source, registry_id)` the server holds, or an earlier row of the file names,
+/// and rows whose KK number a household holds or an earlier row gives.
 fn without_duplicates(
     c: &mut AnyConnection,
+    keys: &PiiKeys,
     planned: Vec<Planned>,
 ) -> Result<(Vec<Planned>, Vec<DuplicateRow>), ApiError> {
     let key = |h: &Planned| {
@@ -453,9 +462,17 @@ fn without_duplicates(
         known.insert((source, id), household);
     }
     let mut seen: HashMap<(String, String), RecordId> = HashMap::new();
+    let mut seen_kk: HashMap<String, RecordId> = HashMap::new();
     let (mut fresh, mut duplicates) = (Vec::new(), Vec::new());
     for h in planned {
         let k = key(&h);
+        let kk_holder = match &h.kk {
+            Some(kk) => identity::households_with(c, keys, kk)?.first().copied(),
+            None => None,
+        };
+        let kk_earlier =
+            h.kk.as_ref()
+                .and_then(|kk| seen_kk.get(kk.expose()).copied());
         if let Some(existing) = known.get(&k) {
             duplicates.push(DuplicateRow {
                 line: h.line,
@@ -468,10 +485,53 @@ fn without_duplicates(
                 household_id: *earlier,
                 of: "repeated".into(),
             });
+        } else if let Some(existing) = kk_holder {
+            duplicates.push(DuplicateRow {
+                line: h.line,
+                household_id: existing,
+                of: "registered_kk".into(),
+            });
+        } else if let Some(earlier) = kk_earlier {
+            duplicates.push(DuplicateRow {
+                line: h.line,
+                household_id: earlier,
+                of: "repeated_kk".into(),
+            });
         } else {
             seen.insert(k, h.id);
+            if let Some(kk) = &h.kk {
+                seen_kk.insert(kk.expose().to_owned(), h.id);
+            }
             fresh.push(h);
         }
     }
     Ok((fresh, duplicates))
+}
+
+/// Rows to create whose NIK another household holds, or an earlier row gives: a person is
+/// the head of one family. Refused (not skipped): the file says two different things.
+fn nik_taken(
+    c: &mut AnyConnection,
+    keys: &PiiKeys,
+    fresh: &[Planned],
+) -> Result<Vec<RefusedRow>, ApiError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for h in fresh {
+        let Some(nik) = &h.nik else { continue };
+        if let Some(holder) = identity::households_with(c, keys, nik)?.first() {
+            out.push(refusal(
+                h.line,
+                Some("nik"),
+                format!("duplicate_nik: the NIK is the head's of household {holder}"),
+            ));
+        } else if let Some(line) = seen.insert(nik.expose(), h.line) {
+            out.push(refusal(
+                h.line,
+                Some("nik"),
+                format!("duplicate_nik: the NIK is given on line {line} too"),
+            ));
+        }
+    }
+    Ok(out)
 }
