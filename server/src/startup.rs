@@ -10,7 +10,7 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 
 use crate::auth::hashing::PasswordHashing;
 use crate::auth::{self, Keys};
-use crate::config::{AuthPolicy, Limits, ServeArgs};
+use crate::config::{AuthPolicy, Limits, ReportingArgs, ServeArgs};
 use crate::db::{self, Backend, Pool};
 use crate::in_flight::InFlight;
 use crate::request_log::{REQUEST_ID_HEADER, RequestSpan};
@@ -33,6 +33,8 @@ pub struct AppState {
     pub in_flight: Arc<InFlight>,
     /// The data folder (the first administrator's password file is there).
     pub data_dir: std::path::PathBuf,
+    /// Report thresholds.
+    pub reporting: ReportingArgs,
 }
 
 /// A built, not yet running, server.
@@ -86,6 +88,7 @@ impl Application {
             ),
             in_flight: InFlight::new(args.load.device_concurrency, args.load.user_concurrency),
             data_dir: args.db.data_dir.clone(),
+            reporting: args.reporting,
         });
         spawn_housekeeping(state.clone(), args.retention);
         let port = listener.local_addr()?.port();

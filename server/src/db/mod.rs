@@ -15,6 +15,7 @@ pub mod meta;
 pub mod provision;
 pub mod records;
 pub mod removals;
+pub mod reports;
 pub mod schema;
 pub mod scope;
 pub mod state_codec;

@@ -17,6 +17,7 @@ use crate::json_body::JsonBody;
 use crate::query_params::QueryParams;
 use crate::service::admin;
 use crate::startup::AppState;
+use sync_protocol::RecordId;
 use sync_protocol::wire::ErrorBody;
 
 /// `GET /v1/admin/agencies`.
@@ -134,6 +135,26 @@ pub async fn revoke_device(
     let req = body.into_inner();
     let v = super::with_conn(&state, move |c, _| {
         admin::revoke_device(c, &caller, id, req)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `GET /v1/admin/households/{id}`.
+pub async fn read_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    // An id that is not a UUID names no household.
+    let id: RecordId = path.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::HouseholdNotFound,
+            format!("no household {} you may see", path.as_str()),
+        )
+    })?;
+    let v = super::with_conn(&state, move |c, s| {
+        admin::read_household(c, &caller, id, s.reporting, chrono::Utc::now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(v))

@@ -1,4 +1,4 @@
-//! Administration: agencies, users, devices, areas and the audit log, each limited by role.
+//! Administration: agencies, users, devices, areas, the audit log and households, each limited by role.
 //! Agency admins see and manage their own agency's officers; regency admins everything.
 //! One file per action.
 
@@ -15,6 +15,7 @@ mod list_devices;
 mod list_held_writes;
 mod list_users;
 mod read_audit_log;
+mod read_household;
 mod revoke_device;
 mod set_user_active;
 
@@ -31,5 +32,6 @@ pub use list_devices::list_devices;
 pub use list_held_writes::list_held_writes;
 pub use list_users::list_users;
 pub use read_audit_log::read_audit_log;
+pub use read_household::read_household;
 pub use revoke_device::revoke_device;
 pub use set_user_active::set_user_active;
