@@ -12,6 +12,7 @@ mod docs;
 mod input_rules;
 mod load;
 mod merge;
+mod reports;
 mod retries;
 mod scope;
 mod slow_clients;
