@@ -42,6 +42,15 @@ pub struct HouseholdFacts {
     pub aid_value_rupiah: i64,
 }
 
+/// Scores per aspect, in the order of `sync_protocol::schema::ASPECTS`.
+pub type Scores = (
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// A visit's row, as a report shows it.
 #[derive(Clone, Debug, Queryable)]
 pub struct VisitFacts {
@@ -54,13 +63,7 @@ pub struct VisitFacts {
     /// Outcome.
     pub outcome: Option<String>,
     /// Scores per aspect, in the order of `sync_protocol::schema::ASPECTS`.
-    pub scores: (
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    ),
+    pub scores: Scores,
     /// GPS point.
     pub gps_lat: Option<f64>,
     /// GPS point.

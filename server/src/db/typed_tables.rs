@@ -350,7 +350,7 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
         .collect();
     let written: BTreeSet<&str> = visit_ids.iter().map(String::as_str).collect();
     for chunk in moved.chunks(record_rows::CHUNK) {
-        let stored: Vec<(String, String, Option<f64>, Option<f64>, Option<f64>)> = q_visits::table
+        let stored: Vec<StoredVisitPoint> = q_visits::table
             .filter(q_visits::household_id.eq_any(chunk))
             .filter(q_visits::gps_lat.is_not_null())
             .filter(q_visits::gps_lon.is_not_null())
@@ -379,6 +379,9 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     let touched: Vec<String> = touched.into_iter().collect();
     update_totals(conn, &touched)
 }
+
+/// A stored visit's id, household, GPS point and distance.
+type StoredVisitPoint = (String, String, Option<f64>, Option<f64>, Option<f64>);
 
 /// The stored home points of `ids` that have a row.
 fn home_points(

@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 use kampung_sync::auth::Role;
+use kampung_sync::config::ReportingArgs;
 use kampung_sync::db;
 use kampung_sync_tests::*;
 use serde_json::{Value, json};
@@ -47,7 +48,7 @@ fn report(s: &TestServer, by: &Device, household: Uuid) -> (u16, Value) {
     )
 }
 
-fn visit_in<'a>(r: &'a Value, id: Uuid) -> &'a Value {
+fn visit_in(r: &Value, id: Uuid) -> &Value {
     r["visits"]
         .as_array()
         .unwrap()
@@ -184,6 +185,21 @@ fn a_supervisor_sees_distances_suspect_locations_overdue_and_aid_totals(b: Backe
         r.get("kk_number").is_none() && r.get("phone").is_none(),
         "{r}"
     );
+
+    // The thresholds are settings applied when read: another instance on the same database
+    // with wider ones answers differently, with nothing rebuilt.
+    let wide = TestServer::start_with(&db, |a| {
+        a.reporting = ReportingArgs {
+            overdue_days: 50,
+            implausible_distance_m: 6000,
+        }
+    });
+    let (st, w) = report(&wide, &admin, household);
+    assert_eq!(st, 200, "{w}");
+    assert_eq!(w["overdue"], false, "40 days is within 50: {w}");
+    assert_eq!(visit_in(&w, far)["location_suspect"], false, "{w}");
+    assert_eq!(visit_in(&w, mocked)["location_suspect"], true, "{w}");
+    wide.stop();
 
     // A completed visit two days ago ends the overdue; moving the home point to where the
     // far visit was moves every distance.
