@@ -25,7 +25,7 @@ use sync_protocol::{Collection, RecordState};
 use super::schema::{devices, q_aid, q_households, q_visits, records, users};
 use super::{AnyConnection, DbResult, per_backend, records as record_rows};
 
-/// Rows per multi-row insert: 20 columns each stays far under SQLite's 32,766 and
+/// Rows per multi-row insert: 22 columns each (`q_visits`) stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters, and a batch of 500 is one statement.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -284,20 +284,7 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     let mut touched: BTreeSet<String> = household_ids.iter().cloned().collect();
     touched.extend(rows.visits.iter().map(|v| v.household_id.clone()));
     touched.extend(rows.aid.iter().map(|a| a.household_id.clone()));
-    for chunk in visit_ids.chunks(record_rows::CHUNK) {
-        let before: Vec<String> = q_visits::table
-            .filter(q_visits::id.eq_any(chunk))
-            .select(q_visits::household_id)
-            .load(conn)?;
-        touched.extend(before);
-    }
-    for chunk in aid_ids.chunks(record_rows::CHUNK) {
-        let before: Vec<String> = q_aid::table
-            .filter(q_aid::id.eq_any(chunk))
-            .select(q_aid::household_id)
-            .load(conn)?;
-        touched.extend(before);
-    }
+    touched.extend(stored_households_of(conn, &visit_ids, &aid_ids)?);
     let homes_before = home_points(conn, &household_ids)?;
 
     for chunk in household_ids.chunks(record_rows::CHUNK) {
@@ -349,7 +336,50 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
         .map(|h| h.id.clone())
         .collect();
     let written: BTreeSet<&str> = visit_ids.iter().map(String::as_str).collect();
-    for chunk in moved.chunks(record_rows::CHUNK) {
+    remeasure(conn, &moved, &homes, &written)?;
+
+    let touched: Vec<String> = touched.into_iter().collect();
+    update_totals(conn, &touched)
+}
+
+/// A stored visit's id, household, GPS point and distance.
+type StoredVisitPoint = (String, String, Option<f64>, Option<f64>, Option<f64>);
+
+/// The households the stored rows of these visits and aid records belong to.
+fn stored_households_of(
+    conn: &mut AnyConnection,
+    visit_ids: &[String],
+    aid_ids: &[String],
+) -> DbResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in visit_ids.chunks(record_rows::CHUNK) {
+        let found: Vec<String> = q_visits::table
+            .filter(q_visits::id.eq_any(chunk))
+            .select(q_visits::household_id)
+            .load(conn)?;
+        out.extend(found);
+    }
+    for chunk in aid_ids.chunks(record_rows::CHUNK) {
+        let found: Vec<String> = q_aid::table
+            .filter(q_aid::id.eq_any(chunk))
+            .select(q_aid::household_id)
+            .load(conn)?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Recomputes the distances of the stored visits of `households` (whose home points are in
+/// `homes`), except the visits `written` by this batch, which already have theirs. Only a
+/// distance that changes is written: a batch that moves a home point rewrites its visits,
+/// one that does not rewrites none.
+fn remeasure(
+    conn: &mut AnyConnection,
+    households: &[String],
+    homes: &HashMap<String, Option<(f64, f64)>>,
+    written: &BTreeSet<&str>,
+) -> DbResult<()> {
+    for chunk in households.chunks(record_rows::CHUNK) {
         let stored: Vec<StoredVisitPoint> = q_visits::table
             .filter(q_visits::household_id.eq_any(chunk))
             .filter(q_visits::gps_lat.is_not_null())
@@ -376,12 +406,8 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
         }
     }
 
-    let touched: Vec<String> = touched.into_iter().collect();
-    update_totals(conn, &touched)
+    Ok(())
 }
-
-/// A stored visit's id, household, GPS point and distance.
-type StoredVisitPoint = (String, String, Option<f64>, Option<f64>, Option<f64>);
 
 /// The stored home points of `ids` that have a row.
 fn home_points(
