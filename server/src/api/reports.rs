@@ -77,7 +77,7 @@ pub struct VisitReport {
     pub gps_accuracy_m: Option<f64>,
     /// The phone reported a mock location.
     pub gps_mock: Option<bool>,
-    /// Metres from the household's home point; `null` when either point is missing.
+    /// Metres from the household's home point, to 0.1 m; `null` when either point is missing.
     pub distance_m: Option<f64>,
     /// Mock location, or farther than the configured implausible distance.
     pub location_suspect: bool,

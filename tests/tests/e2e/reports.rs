@@ -134,7 +134,7 @@ fn a_supervisor_sees_distances_suspect_locations_overdue_and_aid_totals(b: Backe
 
     let (st, r) = report(&s, &admin, household);
     assert_eq!(st, 200, "{r}");
-    assert!((distance(&r, near) - 100.0).abs() < 1.0, "{r}");
+    assert_eq!(distance(&r, near), 100.1, "metres to 0.1 m: {r}");
     assert!((distance(&r, far) - 5004.0).abs() < 5.0, "{r}");
     assert_eq!(distance(&r, mocked), 0.0, "{r}");
     let suspect = |id| visit_in(&r, id)["location_suspect"].clone();

@@ -114,7 +114,9 @@ fn visit(v: VisitFacts, reporting: ReportingArgs) -> Result<VisitReport, ApiErro
         gps_lon: v.gps_lon,
         gps_accuracy_m: v.gps_accuracy_m,
         gps_mock: v.gps_mock,
-        distance_m: v.distance_m,
+        // Decimetres: GPS on a phone is good to metres at best, and more digits only suggest
+        // a precision the point never had. The flag above uses the stored value.
+        distance_m: v.distance_m.map(|d| (d * 10.0).round() / 10.0),
         deleted: v.deleted,
         conflicted: v.conflicted,
     })
