@@ -312,6 +312,9 @@ pub struct ServeArgs {
     /// How long housekeeping keeps old rows.
     #[command(flatten)]
     pub retention: RetentionArgs,
+    /// What the supervisors' reports call overdue and implausible.
+    #[command(flatten)]
+    pub reporting: ReportingArgs,
 }
 
 /// Bounds on load: password checks, failed sign-ins, and requests per device and per user.
@@ -382,6 +385,29 @@ impl Default for RetentionArgs {
             audit_retention_days: 400,
             credential_retention_days: 30,
             housekeeping_minutes: 60,
+        }
+    }
+}
+
+/// Thresholds of the supervisors' reports. Both are applied when a report is read, never
+/// stored, so changing them needs no rebuild of the typed tables.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct ReportingArgs {
+    /// Days without a completed visit after which a household is overdue.
+    #[arg(long, env = "KAMPUNG_OVERDUE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub overdue_days: u32,
+    /// Metres between a visit's GPS point and the household's home point beyond which the
+    /// visit's location is suspect. Below 10 m is inside phone GPS error; above 100 km is
+    /// outside the regency.
+    #[arg(long, env = "KAMPUNG_IMPLAUSIBLE_DISTANCE_M", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(10..=100_000))]
+    pub implausible_distance_m: u32,
+}
+
+impl Default for ReportingArgs {
+    fn default() -> Self {
+        ReportingArgs {
+            overdue_days: 30,
+            implausible_distance_m: 1000,
         }
     }
 }
@@ -605,6 +631,7 @@ impl ServeArgs {
             pii: PiiArgs::default(),
             load: LoadArgs::default(),
             retention: RetentionArgs::default(),
+            reporting: ReportingArgs::default(),
         }
     }
 }

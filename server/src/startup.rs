@@ -10,7 +10,7 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 
 use crate::auth::hashing::PasswordHashing;
 use crate::auth::{self, Keys};
-use crate::config::{AuthPolicy, Limits, ServeArgs};
+use crate::config::{AuthPolicy, Limits, ReportingArgs, ServeArgs};
 use crate::db::{self, Backend, Pool};
 use crate::in_flight::InFlight;
 use crate::pii::PiiKeys;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
     /// The keys of the KK and NIK numbers.
     pub pii: PiiKeys,
+    /// Report thresholds.
+    pub reporting: ReportingArgs,
 }
 
 /// A built, not yet running, server.
@@ -94,6 +96,7 @@ impl Application {
             in_flight: InFlight::new(args.load.device_concurrency, args.load.user_concurrency),
             data_dir: args.db.data_dir.clone(),
             pii,
+            reporting: args.reporting,
         });
         spawn_housekeeping(state.clone(), args.retention);
         let port = listener.local_addr()?.port();

@@ -856,6 +856,18 @@ fn settings_that_cannot_serve_stop_the_start_with_a_message_naming_them() {
             "--housekeeping-minutes",
             "18446744073709551615",
         ),
+        ("KAMPUNG_OVERDUE_DAYS", "--overdue-days", "0"),
+        ("KAMPUNG_OVERDUE_DAYS", "--overdue-days", "3651"),
+        (
+            "KAMPUNG_IMPLAUSIBLE_DISTANCE_M",
+            "--implausible-distance-m",
+            "9",
+        ),
+        (
+            "KAMPUNG_IMPLAUSIBLE_DISTANCE_M",
+            "--implausible-distance-m",
+            "100001",
+        ),
     ] {
         let out = exit_within(
             Command::new(BIN)

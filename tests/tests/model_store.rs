@@ -309,3 +309,492 @@ fn i1_to_i7_hold_on_postgres_under_random_interleavings() {
         None => {}
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Derived columns: a visit's distance from its household's home point, and a household's
+// visit and aid totals, against a model that computes them from the merge states alone,
+// after every push: visits before or after their household, moved home points, deletes,
+// voids and concurrent writes (ops based on a stale version) included.
+
+mod derived {
+    use std::collections::{BTreeMap, HashMap};
+
+    use chrono::{DateTime, Duration, Utc};
+    use diesel::prelude::*;
+    use kampung_sync::db::batch_store::DbBatchStore;
+    use kampung_sync::db::schema::{q_households, q_visits};
+    use kampung_sync::db::scope::Scope;
+    use kampung_sync::db::{self, AnyConnection};
+    use kampung_sync::ids::UserId;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use serde_json::{Map, Value, json};
+    use sync_protocol::batch::process_batch;
+    use sync_protocol::rows::{TypedRow, typed_row, utc_text};
+    use sync_protocol::wire::ReceivedOp;
+    use sync_protocol::{Context, DeviceId, Hlc, OpKind, Operation, RecordId, RecordState};
+    use uuid::Uuid;
+
+    use super::common::{T0, env};
+
+    const HOUSEHOLDS: usize = 2;
+    const VISITS: usize = 4;
+    const AIDS: usize = 3;
+    const DEVICES: usize = 2;
+    /// A home, 100 m from it, about 5 km from it.
+    const POINTS: [(f64, f64); 3] = [(-8.2, 114.3), (-8.2009, 114.3), (-8.245, 114.31)];
+    /// Offsets devices write: text order is not time order across them.
+    const OFFSETS: [(&str, i64); 3] = [("Z", 0), ("+07:00", 7), ("-03:00", -3)];
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Household {
+            device: usize,
+            h: usize,
+            home: Option<usize>,
+            stale: bool,
+        },
+        MoveHome {
+            device: usize,
+            h: usize,
+            home: Option<usize>,
+            stale: bool,
+        },
+        DeleteHousehold {
+            device: usize,
+            h: usize,
+            stale: bool,
+        },
+        Visit {
+            device: usize,
+            v: usize,
+            h: usize,
+            completed: bool,
+            hours: u16,
+            offset: usize,
+            gps: Option<usize>,
+            mock: bool,
+        },
+        DeleteVisit {
+            device: usize,
+            v: usize,
+            stale: bool,
+        },
+        Aid {
+            device: usize,
+            a: usize,
+            h: usize,
+            value: Option<u32>,
+        },
+        VoidAid {
+            device: usize,
+            a: usize,
+            stale: bool,
+        },
+        Push {
+            device: usize,
+        },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let d = 0..DEVICES;
+        let point = prop::option::weighted(0.8, 0..POINTS.len());
+        prop_oneof![
+            2 => (d.clone(), 0..HOUSEHOLDS, point.clone(), any::<bool>())
+                .prop_map(|(device, h, home, stale)| Step::Household { device, h, home, stale }),
+            2 => (d.clone(), 0..HOUSEHOLDS, point.clone(), any::<bool>())
+                .prop_map(|(device, h, home, stale)| Step::MoveHome { device, h, home, stale }),
+            1 => (d.clone(), 0..HOUSEHOLDS, any::<bool>())
+                .prop_map(|(device, h, stale)| Step::DeleteHousehold { device, h, stale }),
+            4 => (
+                d.clone(),
+                0..VISITS,
+                0..HOUSEHOLDS,
+                prop::bool::weighted(0.6),
+                0..2000u16,
+                0..OFFSETS.len(),
+                point,
+                prop::bool::weighted(0.2),
+            )
+                .prop_map(|(device, v, h, completed, hours, offset, gps, mock)| Step::Visit {
+                    device, v, h, completed, hours, offset, gps, mock,
+                }),
+            1 => (d.clone(), 0..VISITS, any::<bool>())
+                .prop_map(|(device, v, stale)| Step::DeleteVisit { device, v, stale }),
+            3 => (d.clone(), 0..AIDS, 0..HOUSEHOLDS, prop::option::weighted(0.8, 0..1_000_000u32))
+                .prop_map(|(device, a, h, value)| Step::Aid { device, a, h, value }),
+            1 => (d.clone(), 0..AIDS, any::<bool>())
+                .prop_map(|(device, a, stale)| Step::VoidAid { device, a, stale }),
+            3 => d.prop_map(|device| Step::Push { device }),
+        ]
+    }
+
+    fn household_id(h: usize) -> RecordId {
+        RecordId(Uuid::from_u128(0x1000 + h as u128))
+    }
+    fn visit_id(v: usize) -> RecordId {
+        RecordId(Uuid::from_u128(0x2000 + v as u128))
+    }
+    fn aid_id(a: usize) -> RecordId {
+        RecordId(Uuid::from_u128(0x3000 + a as u128))
+    }
+    fn device_id(d: usize) -> DeviceId {
+        DeviceId(Uuid::from_u128(0xDE00 + d as u128))
+    }
+    fn all_ids() -> Vec<RecordId> {
+        (0..HOUSEHOLDS)
+            .map(household_id)
+            .chain((0..VISITS).map(visit_id))
+            .chain((0..AIDS).map(aid_id))
+            .collect()
+    }
+
+    /// `hours` after 2026-10-01T00:00Z, written with the device's offset.
+    fn visited_at(hours: u16, offset: usize) -> String {
+        let (suffix, shift) = OFFSETS[offset];
+        let t = DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::hours(i64::from(hours));
+        let local = utc_text(t + Duration::hours(shift));
+        format!("{}{suffix}", local.trim_end_matches('Z'))
+    }
+
+    fn home_fields(home: Option<usize>) -> Map<String, Value> {
+        let (lat, lon) = home.map_or((Value::Null, Value::Null), |i| {
+            (json!(POINTS[i].0), json!(POINTS[i].1))
+        });
+        let mut m = Map::new();
+        m.insert("home_lat".into(), lat);
+        m.insert("home_lon".into(), lon);
+        m
+    }
+
+    struct Run {
+        conn: AnyConnection,
+        queued: Vec<Vec<Operation>>,
+        seqs: Vec<u64>,
+        clock: u64,
+    }
+
+    impl Run {
+        fn version(&mut self, id: RecordId, stale: bool) -> u64 {
+            if stale {
+                return 0;
+            }
+            db::records::load_many(&mut self.conn, &[id])
+                .unwrap()
+                .get(&id)
+                .map_or(0, |s| s.version)
+        }
+
+        fn queue(
+            &mut self,
+            device: usize,
+            collection: &str,
+            id: RecordId,
+            kind: OpKind,
+            seen: u64,
+            fields: Option<Map<String, Value>>,
+        ) {
+            self.seqs[device] += 1;
+            self.clock += 1;
+            self.queued[device].push(Operation {
+                seq: self.seqs[device],
+                op_id: None,
+                collection: collection.into(),
+                record_id: id,
+                kind,
+                ctx: Context::seen(env().epoch, seen),
+                hlc: Hlc::at(T0 - 100_000 + self.clock * 10),
+                fields,
+            });
+        }
+
+        fn apply(&mut self, step: &Step) {
+            match *step {
+                Step::Household {
+                    device,
+                    h,
+                    home,
+                    stale,
+                } => {
+                    let seen = self.version(household_id(h), stale);
+                    let mut f = home_fields(home);
+                    f.insert("head_name".into(), json!("Siti"));
+                    f.insert("desa_code".into(), json!("3510010001"));
+                    f.insert("status".into(), json!("active"));
+                    let id = household_id(h);
+                    self.queue(device, "households", id, OpKind::Put, seen, Some(f));
+                }
+                Step::MoveHome {
+                    device,
+                    h,
+                    home,
+                    stale,
+                } => {
+                    let seen = self.version(household_id(h), stale);
+                    let f = home_fields(home);
+                    let id = household_id(h);
+                    self.queue(device, "households", id, OpKind::Patch, seen, Some(f));
+                }
+                Step::DeleteHousehold { device, h, stale } => {
+                    let seen = self.version(household_id(h), stale);
+                    let id = household_id(h);
+                    self.queue(device, "households", id, OpKind::Delete, seen, None);
+                }
+                Step::Visit {
+                    device,
+                    v,
+                    h,
+                    completed,
+                    hours,
+                    offset,
+                    gps,
+                    mock,
+                } => {
+                    let mut f = Map::new();
+                    f.insert("household_id".into(), json!(household_id(h).to_string()));
+                    f.insert("visited_at".into(), json!(visited_at(hours, offset)));
+                    let outcome = if completed {
+                        "completed"
+                    } else {
+                        "nobody_home"
+                    };
+                    f.insert("outcome".into(), json!(outcome));
+                    if let Some(p) = gps {
+                        f.insert("gps_lat".into(), json!(POINTS[p].0));
+                        f.insert("gps_lon".into(), json!(POINTS[p].1));
+                        f.insert("gps_mock".into(), json!(mock));
+                    }
+                    self.queue(device, "visits", visit_id(v), OpKind::Put, 0, Some(f));
+                }
+                Step::DeleteVisit { device, v, stale } => {
+                    let seen = self.version(visit_id(v), stale);
+                    self.queue(device, "visits", visit_id(v), OpKind::Delete, seen, None);
+                }
+                Step::Aid {
+                    device,
+                    a,
+                    h,
+                    value,
+                } => {
+                    let mut f = Map::new();
+                    f.insert("household_id".into(), json!(household_id(h).to_string()));
+                    f.insert("given_at".into(), json!("2026-11-28T09:30:00+07:00"));
+                    f.insert("kind".into(), json!("beras"));
+                    if let Some(v) = value {
+                        f.insert("value_rupiah".into(), json!(v));
+                    }
+                    self.queue(device, "aid", aid_id(a), OpKind::Put, 0, Some(f));
+                }
+                Step::VoidAid { device, a, stale } => {
+                    let seen = self.version(aid_id(a), stale);
+                    self.queue(device, "aid", aid_id(a), OpKind::Delete, seen, None);
+                }
+                Step::Push { device } => self.push(device),
+            }
+        }
+
+        fn push(&mut self, device: usize) {
+            let ops: Vec<ReceivedOp> = std::mem::take(&mut self.queued[device])
+                .into_iter()
+                .map(ReceivedOp::from_operation)
+                .collect();
+            if ops.is_empty() {
+                return;
+            }
+            db::write_tx(&mut self.conn, |c| {
+                let mut store = DbBatchStore::open(c, device_id(device), Scope::All)?
+                    .ok_or_else(|| anyhow::anyhow!("device {device} is not registered"))?;
+                Ok::<_, anyhow::Error>(process_batch(&mut store, device_id(device), &env(), ops)?)
+            })
+            .unwrap_or_else(|e| panic!("push failed: {e:#}"));
+        }
+
+        /// The derived columns the tables hold against what the states give.
+        fn check(&mut self) -> Result<(), TestCaseError> {
+            let states: Vec<RecordState> = db::records::load_many(&mut self.conn, &all_ids())
+                .unwrap()
+                .into_values()
+                .collect();
+            let (want_households, want_visits) = expected(&states);
+            let households: Vec<(String, Option<String>, i64, i64, i64)> = q_households::table
+                .select((
+                    q_households::id,
+                    q_households::last_completed_visit_at,
+                    q_households::visit_count,
+                    q_households::aid_count,
+                    q_households::aid_value_rupiah,
+                ))
+                .order(q_households::id)
+                .load(&mut self.conn)
+                .unwrap();
+            let got: BTreeMap<String, Totals> = households
+                .into_iter()
+                .map(|(id, last, visits, aid, value)| {
+                    let last = last.map(|l| {
+                        DateTime::parse_from_rfc3339(&l)
+                            .unwrap()
+                            .with_timezone(&Utc)
+                    });
+                    (id, (last, visits, aid, value))
+                })
+                .collect();
+            prop_assert_eq!(&got, &want_households, "household totals");
+            let visits: Vec<(String, Option<f64>)> = q_visits::table
+                .select((q_visits::id, q_visits::distance_m))
+                .order(q_visits::id)
+                .load(&mut self.conn)
+                .unwrap();
+            prop_assert_eq!(visits.len(), want_visits.len());
+            for (id, got) in visits {
+                let want = want_visits[&id];
+                let close = match (got, want) {
+                    (Some(g), Some(w)) => (g - w).abs() < 1e-6,
+                    (g, w) => g == w,
+                };
+                prop_assert!(
+                    close,
+                    "visit {}: distance {:?}, expected {:?}",
+                    id,
+                    got,
+                    want
+                );
+            }
+            let differences = db::read_tx(&mut self.conn, db::typed_tables::verify).unwrap();
+            prop_assert!(differences.is_empty(), "verify: {:#?}", differences);
+            Ok(())
+        }
+    }
+
+    /// Latest completed visit, visits, aid records, aid value.
+    type Totals = (Option<DateTime<Utc>>, i64, i64, i64);
+
+    /// The model: from the winning values alone, with its own distance formula and its own
+    /// ordering of instants (parsed, not compared as text).
+    fn expected(
+        states: &[RecordState],
+    ) -> (BTreeMap<String, Totals>, HashMap<String, Option<f64>>) {
+        let rows: Vec<TypedRow> = states.iter().filter_map(typed_row).collect();
+        let mut homes = HashMap::new();
+        let mut totals = BTreeMap::new();
+        for r in &rows {
+            if let TypedRow::Household(h) = r {
+                homes.insert(h.id.clone(), h.home_lat.zip(h.home_lon));
+                totals.insert(h.id.clone(), (None, 0, 0, 0));
+            }
+        }
+        let mut distances = HashMap::new();
+        for r in &rows {
+            match r {
+                TypedRow::Visit(v) => {
+                    let home = homes.get(&v.household_id).copied().flatten();
+                    let d = v
+                        .gps_lat
+                        .zip(v.gps_lon)
+                        .zip(home)
+                        .map(|(a, b)| metres(a, b));
+                    distances.insert(v.id.clone(), d);
+                    if let Some(t) = totals.get_mut(&v.household_id).filter(|_| !v.deleted) {
+                        t.1 += 1;
+                        if v.outcome.as_deref() == Some("completed") {
+                            let at = v.visited_at.as_deref().map(|s| {
+                                DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+                            });
+                            t.0 = t.0.max(at);
+                        }
+                    }
+                }
+                TypedRow::Aid(a) => {
+                    if let Some(t) = totals.get_mut(&a.household_id).filter(|_| !a.voided) {
+                        t.2 += 1;
+                        t.3 += a.value_rupiah.unwrap_or(0);
+                    }
+                }
+                TypedRow::Household(_) => {}
+            }
+        }
+        (totals, distances)
+    }
+
+    /// Haversine on a sphere of the mean Earth radius, written out apart from the server's.
+    fn metres((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
+        let r = 6_371_008.8_f64;
+        let (f1, f2) = (lat1.to_radians(), lat2.to_radians());
+        let h = ((f2 - f1) / 2.0).sin().powi(2)
+            + f1.cos() * f2.cos() * ((lon2 - lon1).to_radians() / 2.0).sin().powi(2);
+        2.0 * r * h.sqrt().asin()
+    }
+
+    pub fn derived_columns_hold(url: &str, owner: UserId) {
+        let mut runner = TestRunner::new(Config {
+            cases: 100,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let result = runner.run(&prop::collection::vec(step(), 5..=30), |steps| {
+            let mut conn = db::connect(url).unwrap();
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute(
+                "DELETE FROM applied_ops; DELETE FROM records; DELETE FROM refresh_tokens; \
+                 DELETE FROM q_households; DELETE FROM q_visits; DELETE FROM q_aid; \
+                 DELETE FROM devices;",
+            )
+            .unwrap();
+            for d in 0..DEVICES {
+                db::devices::register(&mut conn, device_id(d), owner).unwrap();
+            }
+            let mut run = Run {
+                conn,
+                queued: vec![Vec::new(); DEVICES],
+                seqs: vec![0; DEVICES],
+                clock: 0,
+            };
+            for s in &steps {
+                run.apply(s);
+                if matches!(s, Step::Push { .. }) {
+                    run.check()?;
+                }
+            }
+            for d in 0..DEVICES {
+                run.push(d);
+                run.check()?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}\n{runner}");
+        }
+    }
+}
+
+fn derived_columns_on(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    db::migrate(&db::Backend::from_url(&test_db.url).unwrap()).unwrap();
+    let owner = accounts::create_user(
+        &mut test_db.connect(),
+        NewUserRequest {
+            username: "derived-owner".into(),
+            display_name: "Derived owner".into(),
+            role: Role::RegencyAdmin,
+            agency_id: None,
+            password: PASSWORD.into(),
+        },
+    )
+    .unwrap()
+    .id;
+    derived::derived_columns_hold(&test_db.url, owner);
+}
+
+#[test]
+fn derived_columns_follow_random_pushes_on_sqlite() {
+    derived_columns_on(Backend::Sqlite);
+}
+
+#[test]
+fn derived_columns_follow_random_pushes_on_postgres() {
+    if let Some(backend) = Backend::postgres() {
+        derived_columns_on(backend);
+    }
+}

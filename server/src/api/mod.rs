@@ -12,6 +12,7 @@ pub mod assignments;
 pub mod identity;
 pub mod imports;
 pub mod records;
+pub mod reports;
 pub mod sync;
 pub mod text;
 
@@ -20,7 +21,7 @@ use std::str::FromStr;
 use crate::error::ApiError;
 
 /// Reads a stored value back into its type.
-fn stored<T: FromStr>(what: &str, value: &str) -> Result<T, ApiError> {
+pub(crate) fn stored<T: FromStr>(what: &str, value: &str) -> Result<T, ApiError> {
     value
         .parse()
         .map_err(|_| ApiError::internal(format!("stored {what} `{value}` cannot be read")))

@@ -14,6 +14,9 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations
 
 /// The version that creates the typed query tables, as diesel names applied versions.
 const QUERY_TABLES: &str = "20261202000300";
+/// The migration that added the derived columns (distances, household totals), which SQL
+/// cannot compute from the rows already there.
+const DERIVED_COLUMNS: &str = "20261203000000";
 
 /// Opens the database (creating the SQLite file and its folder if needed), runs pending
 /// migrations, makes sure the epoch exists, and returns a pool.
@@ -92,9 +95,13 @@ fn migrate_locked(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     .iter()
     .map(ToString::to_string)
     .collect::<Vec<String>>();
-    // The typed tables start empty: fill them from the records the database already holds,
-    // in the migrating transaction's stead (SQL cannot read the merge state).
-    if applied.iter().any(|v| v.starts_with(QUERY_TABLES)) {
+    // The typed tables start empty, and the derived columns start unset: fill them from the
+    // records the database already holds, in the migrating transaction's stead (SQL cannot
+    // read the merge state, and SQLite has no trigonometry for the distances).
+    if applied
+        .iter()
+        .any(|v| v.starts_with(QUERY_TABLES) || v.starts_with(DERIVED_COLUMNS))
+    {
         super::write_tx(conn, super::typed_tables::rebuild)?;
     }
     meta::ensure_epoch(conn)?;

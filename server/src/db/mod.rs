@@ -17,6 +17,7 @@ pub mod provision;
 pub mod records;
 pub mod registry;
 pub mod removals;
+pub mod reports;
 pub mod schema;
 pub mod scope;
 pub mod state_codec;

@@ -176,6 +176,10 @@ diesel::table! {
         status -> Nullable<Text>,
         deleted -> Bool,
         conflicted -> Bool,
+        last_completed_visit_at -> Nullable<Text>,
+        visit_count -> BigInt,
+        aid_count -> BigInt,
+        aid_value_rupiah -> BigInt,
     }
 }
 
@@ -201,6 +205,8 @@ diesel::table! {
         device_id -> Nullable<Text>,
         user_id -> Nullable<Text>,
         agency_id -> Nullable<Text>,
+        visited_at_utc -> Nullable<Text>,
+        distance_m -> Nullable<Double>,
     }
 }
 

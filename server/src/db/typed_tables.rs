@@ -3,17 +3,29 @@
 //! wrote a visit or aid record (the device from the state, its user and agency from the
 //! device's registration). [`rebuild`] recomputes every row from the states; [`verify`]
 //! lists where the tables differ from what the states say.
+//!
+//! Derived columns join records: a visit's `distance_m` needs its household's home point,
+//! and a household's totals (`last_completed_visit_at`, `visit_count`, `aid_count`,
+//! `aid_value_rupiah`) its visits and aid. [`save`] keeps them in the batch's transaction
+//! whichever arrives first: a visit written before its household gets its distance when
+//! the household comes, and moving a home point recomputes its stored visits' distances.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use sync_protocol::rows::{AidRow, HouseholdRow, TypedRow, VisitRow, typed_row};
+use diesel::sql_types::Text;
+use diesel::sqlite::Sqlite;
+use sync_protocol::rows::{
+    AidRow, COMPLETED, HouseholdRow, HouseholdTotals, TypedRow, VisitRow, point_distance_m,
+    typed_row,
+};
 use sync_protocol::{Collection, RecordState};
 
 use super::schema::{devices, q_aid, q_households, q_visits, records, users};
 use super::{AnyConnection, DbResult, per_backend, records as record_rows};
 
-/// Rows per multi-row insert: 20 columns each stays far under SQLite's 32,766 and
+/// Rows per multi-row insert: 22 columns each (`q_visits`) stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters, and a batch of 500 is one statement.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -33,6 +45,16 @@ pub struct QHousehold {
     status: Option<String>,
     deleted: bool,
     conflicted: bool,
+    last_completed_visit_at: Option<String>,
+    visit_count: i64,
+    aid_count: i64,
+    aid_value_rupiah: i64,
+}
+
+impl QHousehold {
+    fn home_point(&self) -> Option<(f64, f64)> {
+        Some((self.home_lat?, self.home_lon?))
+    }
 }
 
 /// A visit's stored row.
@@ -59,6 +81,14 @@ pub struct QVisit {
     device_id: Option<String>,
     user_id: Option<String>,
     agency_id: Option<String>,
+    visited_at_utc: Option<String>,
+    distance_m: Option<f64>,
+}
+
+impl QVisit {
+    fn gps_point(&self) -> Option<(f64, f64)> {
+        Some((self.gps_lat?, self.gps_lon?))
+    }
 }
 
 /// An aid record's stored row.
@@ -156,6 +186,11 @@ fn household(h: HouseholdRow) -> QHousehold {
         status: h.status,
         deleted: h.deleted,
         conflicted: h.conflicted,
+        // Totals come from other records' rows: [`save`] sets them once those are written.
+        last_completed_visit_at: None,
+        visit_count: 0,
+        aid_count: 0,
+        aid_value_rupiah: 0,
     }
 }
 
@@ -193,6 +228,9 @@ fn visit(
         device_id,
         user_id,
         agency_id,
+        visited_at_utc: v.visited_at_utc,
+        // From the household's home point, which [`save`] looks up.
+        distance_m: None,
     }
 }
 
@@ -220,13 +258,14 @@ fn aid(
 }
 
 /// Writes the rows of `states` (each replaced whole), in the caller's transaction: one
-/// lookup of the writers, then a delete and a multi-row insert per table per chunk.
+/// lookup of the writers, then a delete and a multi-row insert per table per chunk, then
+/// the derived columns of what the batch touched.
 pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     if states.is_empty() {
         return Ok(());
     }
     let writers = writers_of(conn, states)?;
-    let rows = rows_of(states, &writers);
+    let mut rows = rows_of(states, &writers);
     // A record's collection never changes, so its row can only be in its own table.
     let of = |c: Collection| -> Vec<String> {
         states
@@ -235,15 +274,49 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
             .map(|s| s.id.to_string())
             .collect()
     };
-    for chunk in of(Collection::Households).chunks(record_rows::CHUNK) {
+    let (household_ids, visit_ids, aid_ids) = (
+        of(Collection::Households),
+        of(Collection::Visits),
+        of(Collection::Aid),
+    );
+    // Whose totals can change: the households written, and those the visits and aid
+    // written belong to now or belonged to before (a concurrent write can move one).
+    let mut touched: BTreeSet<String> = household_ids.iter().cloned().collect();
+    touched.extend(rows.visits.iter().map(|v| v.household_id.clone()));
+    touched.extend(rows.aid.iter().map(|a| a.household_id.clone()));
+    touched.extend(stored_households_of(conn, &visit_ids, &aid_ids)?);
+    let homes_before = home_points(conn, &household_ids)?;
+
+    for chunk in household_ids.chunks(record_rows::CHUNK) {
         diesel::delete(q_households::table.filter(q_households::id.eq_any(chunk))).execute(conn)?;
     }
-    for chunk in of(Collection::Visits).chunks(record_rows::CHUNK) {
+    for chunk in visit_ids.chunks(record_rows::CHUNK) {
         diesel::delete(q_visits::table.filter(q_visits::id.eq_any(chunk))).execute(conn)?;
     }
-    for chunk in of(Collection::Aid).chunks(record_rows::CHUNK) {
+    for chunk in aid_ids.chunks(record_rows::CHUNK) {
         diesel::delete(q_aid::table.filter(q_aid::id.eq_any(chunk))).execute(conn)?;
     }
+
+    // The batch's visits measure from the batch's home points, else from the stored ones.
+    let mut homes: HashMap<String, Option<(f64, f64)>> = rows
+        .households
+        .iter()
+        .map(|h| (h.id.clone(), h.home_point()))
+        .collect();
+    let mut elsewhere: Vec<String> = rows
+        .visits
+        .iter()
+        .filter(|v| !homes.contains_key(&v.household_id))
+        .map(|v| v.household_id.clone())
+        .collect();
+    elsewhere.sort();
+    elsewhere.dedup();
+    homes.extend(home_points(conn, &elsewhere)?);
+    for v in &mut rows.visits {
+        let home = homes.get(&v.household_id).copied().flatten();
+        v.distance_m = point_distance_m(v.gps_point(), home);
+    }
+
     for chunk in rows.households.chunks(ROWS_PER_INSERT) {
         per_backend!(conn, c => diesel::insert_into(q_households::table).values(chunk).execute(c))?;
     }
@@ -253,7 +326,191 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     for chunk in rows.aid.chunks(ROWS_PER_INSERT) {
         per_backend!(conn, c => diesel::insert_into(q_aid::table).values(chunk).execute(c))?;
     }
+
+    // Visits stored earlier whose household this batch gave a new home point, or wrote for
+    // the first time (its visits may have come first).
+    let moved: Vec<String> = rows
+        .households
+        .iter()
+        .filter(|h| homes_before.get(&h.id) != Some(&h.home_point()))
+        .map(|h| h.id.clone())
+        .collect();
+    let written: BTreeSet<&str> = visit_ids.iter().map(String::as_str).collect();
+    remeasure(conn, &moved, &homes, &written)?;
+
+    let touched: Vec<String> = touched.into_iter().collect();
+    update_totals(conn, &touched)
+}
+
+/// A stored visit's id, household, GPS point and distance.
+type StoredVisitPoint = (String, String, Option<f64>, Option<f64>, Option<f64>);
+
+/// The households the stored rows of these visits and aid records belong to.
+fn stored_households_of(
+    conn: &mut AnyConnection,
+    visit_ids: &[String],
+    aid_ids: &[String],
+) -> DbResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in visit_ids.chunks(record_rows::CHUNK) {
+        let found: Vec<String> = q_visits::table
+            .filter(q_visits::id.eq_any(chunk))
+            .select(q_visits::household_id)
+            .load(conn)?;
+        out.extend(found);
+    }
+    for chunk in aid_ids.chunks(record_rows::CHUNK) {
+        let found: Vec<String> = q_aid::table
+            .filter(q_aid::id.eq_any(chunk))
+            .select(q_aid::household_id)
+            .load(conn)?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Recomputes the distances of the stored visits of `households` (whose home points are in
+/// `homes`), except the visits `written` by this batch, which already have theirs. Only a
+/// distance that changes is written: a batch that moves a home point rewrites its visits,
+/// one that does not rewrites none.
+fn remeasure(
+    conn: &mut AnyConnection,
+    households: &[String],
+    homes: &HashMap<String, Option<(f64, f64)>>,
+    written: &BTreeSet<&str>,
+) -> DbResult<()> {
+    for chunk in households.chunks(record_rows::CHUNK) {
+        let stored: Vec<StoredVisitPoint> = q_visits::table
+            .filter(q_visits::household_id.eq_any(chunk))
+            .filter(q_visits::gps_lat.is_not_null())
+            .filter(q_visits::gps_lon.is_not_null())
+            .select((
+                q_visits::id,
+                q_visits::household_id,
+                q_visits::gps_lat,
+                q_visits::gps_lon,
+                q_visits::distance_m,
+            ))
+            .load(conn)?;
+        for (id, household, lat, lon, old) in stored {
+            if written.contains(id.as_str()) {
+                continue;
+            }
+            let gps = lat.zip(lon);
+            let new = point_distance_m(gps, homes.get(&household).copied().flatten());
+            if new != old {
+                diesel::update(q_visits::table.find(&id))
+                    .set(q_visits::distance_m.eq(new))
+                    .execute(conn)?;
+            }
+        }
+    }
+
     Ok(())
+}
+
+/// The stored home points of `ids` that have a row.
+fn home_points(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> DbResult<HashMap<String, Option<(f64, f64)>>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(record_rows::CHUNK) {
+        let found: Vec<(String, Option<f64>, Option<f64>)> = q_households::table
+            .filter(q_households::id.eq_any(chunk))
+            .select((
+                q_households::id,
+                q_households::home_lat,
+                q_households::home_lon,
+            ))
+            .load(conn)?;
+        out.extend(found.into_iter().map(|(id, lat, lon)| (id, lat.zip(lon))));
+    }
+    Ok(out)
+}
+
+/// Recomputes the totals of `households` from their visit and aid rows: one statement per
+/// chunk, with correlated subqueries that both databases run alike. Households without a
+/// row yet are skipped; their totals are set when their row is written.
+fn update_totals(conn: &mut AnyConnection, households: &[String]) -> DbResult<()> {
+    for chunk in households.chunks(record_rows::CHUNK) {
+        match conn {
+            AnyConnection::Sqlite(c) => {
+                let mut q = diesel::sql_query(totals_sql(chunk.len(), |_| "?".into()))
+                    .into_boxed::<Sqlite>();
+                for id in chunk {
+                    q = q.bind::<Text, _>(id);
+                }
+                q.execute(c)?;
+            }
+            AnyConnection::Postgresql(c) => {
+                let mut q = diesel::sql_query(totals_sql(chunk.len(), |i| format!("${}", i + 1)))
+                    .into_boxed::<Pg>();
+                for id in chunk {
+                    q = q.bind::<Text, _>(id);
+                }
+                q.execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The totals statement for `n` households, with `param(i)` the i-th placeholder. The
+/// rules are those of [`HouseholdTotals`], which [`verify`] applies to check these.
+fn totals_sql(n: usize, param: impl Fn(usize) -> String) -> String {
+    let params: Vec<String> = (0..n).map(param).collect();
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so both read an i64.
+    format!(
+        "UPDATE q_households SET \
+         visit_count = (SELECT COUNT(*) FROM q_visits v \
+             WHERE v.household_id = q_households.id AND NOT v.deleted), \
+         last_completed_visit_at = (SELECT MAX(v.visited_at_utc) FROM q_visits v \
+             WHERE v.household_id = q_households.id AND NOT v.deleted \
+             AND v.outcome = '{COMPLETED}'), \
+         aid_count = (SELECT COUNT(*) FROM q_aid a \
+             WHERE a.household_id = q_households.id AND NOT a.voided), \
+         aid_value_rupiah = (SELECT CAST(COALESCE(SUM(a.value_rupiah), 0) AS BIGINT) \
+             FROM q_aid a WHERE a.household_id = q_households.id AND NOT a.voided) \
+         WHERE id IN ({})",
+        params.join(", ")
+    )
+}
+
+/// Sets the derived columns of `rows` from one another, as [`save`] keeps them in the
+/// tables: the oracle [`verify`] checks the tables against.
+fn derive(rows: &mut Rows) {
+    let homes: HashMap<&str, Option<(f64, f64)>> = rows
+        .households
+        .iter()
+        .map(|h| (h.id.as_str(), h.home_point()))
+        .collect();
+    let mut totals: HashMap<&str, HouseholdTotals> = HashMap::new();
+    for v in &mut rows.visits {
+        let home = homes.get(v.household_id.as_str()).copied().flatten();
+        v.distance_m = point_distance_m(v.gps_point(), home);
+    }
+    for v in &rows.visits {
+        totals
+            .entry(v.household_id.as_str())
+            .or_default()
+            .add_visit(v.deleted, v.outcome.as_deref(), v.visited_at_utc.as_deref());
+    }
+    for a in &rows.aid {
+        totals
+            .entry(a.household_id.as_str())
+            .or_default()
+            .add_aid(a.voided, a.value_rupiah);
+    }
+    let totals: HashMap<String, HouseholdTotals> =
+        totals.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    for h in &mut rows.households {
+        let t = totals.get(&h.id).cloned().unwrap_or_default();
+        h.last_completed_visit_at = t.last_completed_visit_at;
+        h.visit_count = t.visit_count;
+        h.aid_count = t.aid_count;
+        h.aid_value_rupiah = t.aid_value_rupiah;
+    }
 }
 
 /// Every record's state, a chunk at a time, in id order.
@@ -300,8 +557,8 @@ pub fn rebuild(conn: &mut AnyConnection) -> DbResult<u64> {
     Ok(n)
 }
 
-/// Where the typed tables differ from the rows the states give: one line per record (a
-/// missing, extra or different row). Empty when they agree.
+/// Where the typed tables differ from the rows the states give, derived columns included:
+/// one line per record (a missing, extra or different row). Empty when they agree.
 pub fn verify(conn: &mut AnyConnection) -> DbResult<Vec<String>> {
     let mut expected = Rows::default();
     for_each_chunk(conn, |c, states| {
@@ -313,6 +570,7 @@ pub fn verify(conn: &mut AnyConnection) -> DbResult<Vec<String>> {
         expected.aid.extend(rows.aid);
         Ok(())
     })?;
+    derive(&mut expected);
     let stored = Rows {
         households: q_households::table.order(q_households::id).load(conn)?,
         visits: q_visits::table.order(q_visits::id).load(conn)?,

@@ -142,6 +142,26 @@ pub async fn revoke_device(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// `GET /v1/admin/households/{id}`.
+pub async fn read_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    // An id that is not a UUID names no household.
+    let id: RecordId = path.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::HouseholdNotFound,
+            format!("no household {} you may see", path.as_str()),
+        )
+    })?;
+    let v = super::with_conn(&state, move |c, s| {
+        admin::read_household(c, &caller, id, s.reporting, chrono::Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
 /// `GET /v1/admin/audit?before=&action=&limit=`.
 pub async fn audit_log(
     state: web::Data<AppState>,

@@ -48,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/devices", web::get().to(admin::list_devices))
                 .route("/devices/{id}/revoke", web::post().to(admin::revoke_device))
                 .route("/audit", web::get().to(admin::audit_log))
+                .route("/households/{id}", web::get().to(admin::read_household))
                 .route("/assignments", web::get().to(admin::list_assignments))
                 .route("/held-writes", web::get().to(admin::list_held_writes))
                 .route("/assignments", web::post().to(admin::assign_household))

@@ -15,6 +15,7 @@ mod input_rules;
 mod load;
 mod merge;
 mod personal_data;
+mod reports;
 mod retries;
 mod scope;
 mod slow_clients;

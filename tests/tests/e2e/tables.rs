@@ -110,6 +110,23 @@ fn the_typed_tables_follow_every_write_and_a_rebuild_gives_the_same(b: Backend) 
         1
     );
     assert_eq!(
+        one(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM q_households WHERE id = '{household}' \
+             AND visit_count = 2 AND aid_count = 0 AND aid_value_rupiah = 0 \
+             AND last_completed_visit_at = '2026-11-29T03:00:00.000Z'"
+        )),
+        1,
+        "totals leave the voided aid out; the latest completed visit is in UTC"
+    );
+    assert_eq!(
+        one(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM q_visits WHERE id = '{visit}' \
+             AND distance_m IS NULL"
+        )),
+        1,
+        "a household without a home point gives its visits no distance"
+    );
+    assert_eq!(
         db::typed_tables::verify(&mut conn).unwrap(),
         Vec::<String>::new()
     );
@@ -119,8 +136,25 @@ fn the_typed_tables_follow_every_write_and_a_rebuild_gives_the_same(b: Backend) 
         "UPDATE q_visits SET outcome = 'refused' WHERE id = '{visit}'"
     ));
     db.execute(&format!("DELETE FROM q_aid WHERE id = '{aid}'"));
+    // And derived columns: a distance, and a household's totals.
+    db.execute(&format!(
+        "UPDATE q_visits SET distance_m = 1.0 WHERE id = '{amending}'"
+    ));
+    db.execute(&format!(
+        "UPDATE q_households SET visit_count = 7 WHERE id = '{household}'"
+    ));
     let found = db::typed_tables::verify(&mut conn).unwrap();
-    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains(&amending.to_string()) && d.contains("distance_m: Some(1.0)"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains(&household.to_string()) && d.contains("visit_count: 7"))
+    );
     assert!(found.iter().any(|d| d.contains(&visit.to_string())));
     assert!(
         found

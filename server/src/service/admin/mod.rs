@@ -1,5 +1,5 @@
-//! Administration: agencies, users, devices, areas, households' KK and NIK numbers and the
-//! audit log, each limited by role.
+//! Administration: agencies, users, devices, areas, households (their view, KK and NIK
+//! numbers, imports and edits) and the audit log, each limited by role.
 //! Agency admins see and manage their own agency's officers; regency admins everything.
 //! One file per action.
 
@@ -25,6 +25,7 @@ mod lookup_households;
 mod read_audit_log;
 mod read_household_identity;
 mod read_record;
+mod read_household;
 mod revoke_device;
 mod set_household_identity;
 mod set_user_active;
@@ -50,6 +51,7 @@ pub use lookup_households::lookup_households;
 pub use read_audit_log::read_audit_log;
 pub use read_household_identity::read_household_identity;
 pub use read_record::read_record;
+pub use read_household::read_household;
 pub use revoke_device::revoke_device;
 pub use set_household_identity::set_household_identity;
 pub use set_user_active::set_user_active;
