@@ -188,6 +188,12 @@ impl Client {
         Ok(self.outbox.enqueue(op))
     }
 
+    /// Queues an operation as given, with the next seq and without the field checks of
+    /// [`Client::edit`]: for tests of how the server refuses what a faulty app might send.
+    pub fn queue_unchecked(&mut self, op: Operation) -> u64 {
+        self.outbox.enqueue(op)
+    }
+
     /// What the officer sees of `id`: the server copy with the pending edits on top.
     pub fn view(&self, id: RecordId) -> Option<RecordView> {
         let pending: Vec<Operation> = self.outbox.pending_for(id).map(|p| p.operation()).collect();
