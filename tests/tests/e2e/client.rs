@@ -1,6 +1,7 @@
 //! The reference client through the real server: what two phones see after editing the same
 //! household offline, on both backends.
 
+use kampung_sync_tests::client_transport::Step;
 use kampung_sync_tests::client_transport::{HttpClient, fields, household_fields};
 use kampung_sync_tests::*;
 use serde_json::json;
@@ -11,7 +12,21 @@ use uuid::Uuid;
 
 kampung_sync_tests::on_both_backends!(
     two_phones_patch_one_household_concurrently_and_both_end_with_the_servers_conflict,
+    a_cloned_tablet_answered_seq_reuse_goes_on_under_a_new_installation_id,
+    after_a_restore_the_phone_re_pushes_its_writes_under_a_new_id_and_pulls_anew,
 );
+
+/// Every record as a fresh device of a regency administrator pulls it: the server's state.
+fn server_views(s: &TestServer) -> Vec<RecordView> {
+    let mut observer = Device::new(s, "observer");
+    let mut views: Vec<RecordView> = observer
+        .pull_all(s)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap())
+        .collect();
+    views.sort_by_key(|v| v.id);
+    views
+}
 
 fn two_phones_patch_one_household_concurrently_and_both_end_with_the_servers_conflict(b: Backend) {
     let db = TestDb::new(b);
@@ -79,4 +94,100 @@ fn two_phones_patch_one_household_concurrently_and_both_end_with_the_servers_con
         );
         assert_eq!(phone.client.views().len(), 1);
     }
+}
+
+fn a_cloned_tablet_answered_seq_reuse_goes_on_under_a_new_installation_id(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let mut dewi = HttpClient::new(&s, "dewi");
+    let r = RecordId(Uuid::now_v7());
+    let households = Collection::Households;
+    dewi.client
+        .put(households, r, household_fields("Suparmi"), now_ms())
+        .unwrap();
+    dewi.sync_caught_up(&s);
+    let mut clone = dewi.cloned();
+    dewi.client
+        .patch(households, r, fields(json!({"phone": "A"})), now_ms())
+        .unwrap();
+    clone
+        .client
+        .patch(households, r, fields(json!({"phone": "B"})), now_ms() + 1)
+        .unwrap();
+    dewi.sync_caught_up(&s);
+
+    let old = clone.client.device_id();
+    let steps = clone.sync(&s);
+    let Some(Step::Push { answer, .. }) = steps.first() else {
+        panic!("a sync pushes first: {steps:?}")
+    };
+    assert_eq!(statuses(answer), ["seq_reuse"]);
+    assert!(matches!(steps[1], Step::NewInstallation(id) if id != old));
+    let new = clone.client.device_id();
+    assert!(clone.events.contains(&Event::NewInstallation { old, new }));
+    assert!(clone.client.outbox().is_empty());
+    clone.sync_caught_up(&s);
+    dewi.sync_caught_up(&s);
+
+    let server = server_views(&s);
+    assert_eq!(server.len(), 1);
+    let phones: Vec<_> = server[0].conflicts["phone"]
+        .iter()
+        .map(|v| (v.device, v.value["phone"].clone()))
+        .collect();
+    assert_eq!(
+        phones.len(),
+        2,
+        "the clone's edit is kept, under its new id"
+    );
+    assert!(phones.contains(&(old, json!("A"))) && phones.contains(&(new, json!("B"))));
+    for phone in [&dewi, &clone] {
+        assert_eq!(phone.client.views(), server);
+    }
+}
+
+fn after_a_restore_the_phone_re_pushes_its_writes_under_a_new_id_and_pulls_anew(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let mut dewi = HttpClient::new(&s, "dewi");
+    server_views(&s); // the observer signs in before the backup
+    let households = Collection::Households;
+    let (h1, h2) = (RecordId(Uuid::now_v7()), RecordId(Uuid::now_v7()));
+    dewi.client
+        .put(households, h1, household_fields("Suparmi"), now_ms())
+        .unwrap();
+    dewi.sync_caught_up(&s);
+    s.stop();
+    let backup = db.snapshot();
+    let s = TestServer::start(&db);
+    dewi.client
+        .put(households, h2, household_fields("Sutrisno"), now_ms())
+        .unwrap();
+    dewi.sync_caught_up(&s);
+    s.stop();
+
+    // The backup comes back without household 2, under a new epoch.
+    kampung_sync::db::meta::bump_epoch(&mut backup.connect()).unwrap();
+    let s = TestServer::start(&backup);
+    dewi.client
+        .patch(households, h1, fields(json!({"phone": "0857"})), now_ms())
+        .unwrap();
+    let old = dewi.client.device_id();
+    let old_epoch = dewi.client.replica().epoch();
+    dewi.sync_caught_up(&s);
+    assert_ne!(dewi.client.device_id(), old);
+    assert_ne!(dewi.client.replica().epoch(), old_epoch);
+    assert!(
+        dewi.events
+            .iter()
+            .any(|e| matches!(e, Event::EpochChanged { .. }))
+    );
+    assert!(dewi.client.outbox().is_empty());
+
+    let server = server_views(&s);
+    assert_eq!(server.len(), 2, "household 2 came back from the phone");
+    let by_id = |id| server.iter().find(|v| v.id == id).unwrap();
+    assert_eq!(by_id(h2).fields["head_name"], "Sutrisno");
+    assert_eq!(by_id(h1).fields["phone"], "0857");
+    assert_eq!(dewi.client.views(), server);
 }
