@@ -14,6 +14,7 @@ kampung_sync_tests::on_both_backends!(
     two_phones_patch_one_household_concurrently_and_both_end_with_the_servers_conflict,
     a_cloned_tablet_answered_seq_reuse_goes_on_under_a_new_installation_id,
     after_a_restore_the_phone_re_pushes_its_writes_under_a_new_id_and_pulls_anew,
+    a_reassigned_household_leaves_the_old_phone_with_its_edit_held_and_reaches_the_new_one,
 );
 
 /// Every record as a fresh device of a regency administrator pulls it: the server's state.
@@ -190,4 +191,86 @@ fn after_a_restore_the_phone_re_pushes_its_writes_under_a_new_id_and_pulls_anew(
     assert_eq!(by_id(h2).fields["head_name"], "Sutrisno");
     assert_eq!(by_id(h1).fields["phone"], "0857");
     assert_eq!(dewi.client.views(), server);
+}
+
+fn assign(s: &TestServer, admin: &Device, household: RecordId, officer: &str) {
+    let (status, body) = s.post(
+        "/v1/admin/assignments",
+        Some(&admin.token),
+        &json!({"household_id": household, "officer_id": officer, "reason": "first visit due"}),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+fn a_reassigned_household_leaves_the_old_phone_with_its_edit_held_and_reaches_the_new_one(
+    b: Backend,
+) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let mut admin = HttpClient::new(&s, "regency");
+    let h = RecordId(Uuid::now_v7());
+    let v = RecordId(Uuid::now_v7());
+    admin
+        .client
+        .put(
+            Collection::Households,
+            h,
+            household_fields("Siti"),
+            now_ms(),
+        )
+        .unwrap();
+    let visit = json!({"household_id": h, "visited_at": "2026-11-28T09:05:00+07:00",
+                       "outcome": "completed"});
+    admin
+        .client
+        .put(Collection::Visits, v, fields(visit), now_ms())
+        .unwrap();
+    admin.sync_caught_up(&s);
+    let admin_device = Device::new(&s, "regency");
+    let mut dewi = HttpClient::officer(&s, "dewi");
+    let mut budi = HttpClient::officer(&s, "budi");
+    budi.sync_caught_up(&s);
+    assert!(budi.client.views().is_empty(), "nothing assigned yet");
+
+    assign(&s, &admin_device, h, &dewi.user_id);
+    dewi.sync_caught_up(&s);
+    assert_eq!(dewi.client.views().len(), 2, "the household with its visit");
+
+    // Offline, Dewi edits; meanwhile the household moves to Budi.
+    dewi.client
+        .patch(
+            Collection::Households,
+            h,
+            fields(json!({"phone": "0811"})),
+            now_ms(),
+        )
+        .unwrap();
+    assign(&s, &admin_device, h, &budi.user_id);
+    dewi.sync_caught_up(&s);
+    assert!(
+        dewi.events.iter().any(
+            |e| matches!(e, Event::Rejected { record_id, code, .. } if *record_id == h && code == "out_of_scope")
+        ),
+        "{:?}",
+        dewi.events
+    );
+    assert!(dewi.client.outbox().is_empty());
+    assert!(
+        dewi.client.views().is_empty(),
+        "the removals dropped both records"
+    );
+
+    budi.sync_caught_up(&s);
+    let taken = budi.client.views();
+    assert_eq!(taken.len(), 2, "the household comes with its history");
+    let household = budi.client.view(h).unwrap();
+    assert!(
+        household.fields["phone"].is_null(),
+        "the held edit was not applied"
+    );
+    assert_eq!(
+        taken,
+        server_views(&s),
+        "Budi's phone equals the server for its records"
+    );
 }
