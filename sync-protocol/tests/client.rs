@@ -338,6 +338,15 @@ fn after_a_restore_the_device_re_pushes_its_journal_under_a_new_id_and_pulls_ane
     let mut dewi = Client::new(world.new_device());
     dewi.put(Collection::Households, rid(1), household("Suparmi"), T0)
         .unwrap();
+    let visit = json!({"household_id": rid(1), "visited_at": "2026-03-16T09:35:00+07:00",
+                       "outcome": "completed"});
+    dewi.put(
+        Collection::Visits,
+        rid(3),
+        visit.as_object().cloned().unwrap(),
+        T0,
+    )
+    .unwrap();
     world.sync(&mut dewi, &[]);
     let backup = world.server.clone();
     dewi.put(
@@ -366,11 +375,17 @@ fn after_a_restore_the_device_re_pushes_its_journal_under_a_new_id_and_pulls_ane
     );
     assert_eq!(world.view(rid(1)).unwrap().fields["phone"], json!("0857"));
     assert_equals_server(&world, &dewi);
+    let events = dewi.take_events();
     assert!(
-        dewi.take_events()
+        events
             .iter()
             .any(|e| matches!(e, Event::EpochChanged { new: Some(e2), .. } if *e2 == epoch(2)))
     );
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Rejected { .. })),
+        "the re-pushed visit the server still has is confirmed, not reported: {events:?}"
+    );
+    assert_eq!(dewi.view(rid(3)).unwrap().version, 1);
 }
 
 #[test]

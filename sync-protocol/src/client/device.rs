@@ -35,6 +35,10 @@ pub struct Client {
     /// device re-pushes when a restore may have lost them.
     pub(super) journal: VecDeque<RecordId>,
     pub(super) journal_len: usize,
+    /// Seqs of the journal's re-push: an `immutable` answer to one only confirms that the
+    /// server still has the record, and is no news for the officer.
+    #[serde(default)]
+    pub(super) repushed: BTreeSet<u64>,
     /// Set while the device waits for a new installation id, and why.
     pub(super) needs_installation: Option<InstallationReason>,
     #[serde(skip)]
@@ -64,6 +68,7 @@ impl Client {
             hlc: Hlc::default(),
             journal: VecDeque::new(),
             journal_len: DEFAULT_JOURNAL_LEN,
+            repushed: BTreeSet::new(),
             needs_installation: None,
             session: Session::default(),
             events: Vec::new(),
@@ -233,6 +238,7 @@ impl Client {
         let old = self.device_id();
         let reason = self.needs_installation.take();
         let epoch_changed = reason == Some(InstallationReason::EpochChanged);
+        self.repushed.clear();
         if epoch_changed {
             // The journal's records go first: they are the state the pending edits were
             // made on, and a later put of them would supersede the edits as the device's
@@ -262,15 +268,18 @@ impl Client {
             };
             let fields = copy.view.fields.clone();
             let now = self.hlc.wall_ms;
-            let put = self.edit(
+            let Ok(seq) = self.edit(
                 OpKind::Put,
                 collection,
                 id,
                 Some(fields),
                 Context::default(),
                 now,
-            );
-            if put.is_ok() && copy.view.deleted {
+            ) else {
+                continue;
+            };
+            self.repushed.insert(seq);
+            if copy.view.deleted {
                 let _ = self.edit(
                     OpKind::Delete,
                     collection,

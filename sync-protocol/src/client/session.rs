@@ -180,6 +180,9 @@ impl Client {
                         registers: result.conflicts.clone(),
                     });
                 }
+                Some(Status::Rejected)
+                    if self.repushed.remove(&done.op.seq)
+                        && result.error.as_ref().is_some_and(|e| e.code == "immutable") => {}
                 Some(Status::Rejected) => {
                     let (code, message) = result
                         .error
