@@ -389,6 +389,39 @@ fn after_a_restore_the_device_re_pushes_its_journal_under_a_new_id_and_pulls_ane
 }
 
 #[test]
+fn a_resync_required_pull_starts_the_epoch_procedure_and_the_next_answer_names_the_epoch() {
+    let mut world = World::new(epoch(1));
+    let mut dewi = Client::new(world.new_device());
+    dewi.put(Collection::Households, rid(1), household("Suparmi"), T0)
+        .unwrap();
+    world.sync(&mut dewi, &[]);
+    let mut restored = MemoryServer::new(epoch(2));
+    std::mem::swap(&mut world.server, &mut restored);
+    world.env.epoch = epoch(2);
+    dewi.start_sync();
+    assert!(matches!(
+        dewi.next_request(),
+        Request::Pull { cursor: Some(_) }
+    ));
+    assert_eq!(
+        dewi.on_refused(409, "resync_required"),
+        Refusal::Retry(Duration::ZERO)
+    );
+    assert_eq!(
+        dewi.next_request(),
+        Request::NewInstallation(InstallationReason::EpochChanged)
+    );
+    world.sync(&mut dewi, &[]);
+    assert_eq!(dewi.replica().epoch(), Some(epoch(2)));
+    assert_eq!(
+        world.view(rid(1)).unwrap().fields["head_name"],
+        json!("Suparmi"),
+        "the journal brought the household back to an empty database"
+    );
+    assert_equals_server(&world, &dewi);
+}
+
+#[test]
 fn request_level_refusals_keep_the_outbox_and_repeat_or_split_the_request() {
     let mut dewi = Client::new(DeviceId(Uuid::from_u128(1)));
     for n in 0..4 {

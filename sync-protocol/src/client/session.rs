@@ -216,7 +216,7 @@ impl Client {
         self.session.in_flight = None;
         self.session.attempts = 0;
         let stored = self.replica.epoch();
-        if stored.is_some_and(|e| e != page.epoch) && !self.replica.resyncing() {
+        if stored.is_some_and(|e| e != page.epoch) {
             self.epoch_changed(stored, Some(page.epoch));
             return;
         }
