@@ -171,6 +171,7 @@ impl Client {
             if let Some(record) = &result.record {
                 self.replica.offer(resp.epoch, record.clone());
             }
+            let repushed = self.repushed.remove(&done.op.seq);
             match done.effective_status() {
                 Some(Status::Applied) => self.journal_write(done.op.record_id),
                 Some(Status::Conflict) => {
@@ -181,8 +182,8 @@ impl Client {
                     });
                 }
                 Some(Status::Rejected)
-                    if self.repushed.remove(&done.op.seq)
-                        && result.error.as_ref().is_some_and(|e| e.code == "immutable") => {}
+                    if repushed && result.error.as_ref().is_some_and(|e| e.code == "immutable") => {
+                }
                 Some(Status::Rejected) => {
                     let (code, message) = result
                         .error
