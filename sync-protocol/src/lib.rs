@@ -8,10 +8,12 @@
 //! - [`schema`]: collections, fields, field groups, validation.
 //! - [`wire`]: the JSON the field app and the server exchange.
 //! - [`memory`]: an in-memory reference server.
+//! - [`client`]: the reference field client: outbox, replica and the sync state machine.
 #![warn(missing_docs)]
 
 pub mod apply;
 pub mod batch;
+pub mod client;
 pub mod clock;
 pub mod desa;
 pub mod hlc;

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use sync_protocol::DeviceId;
 use uuid::Uuid;
 
+pub mod client_transport;
 pub mod doc_blocks;
 pub mod logs;
 mod shared;

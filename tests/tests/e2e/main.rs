@@ -8,6 +8,7 @@ mod areas;
 mod assignment_import;
 mod bad_input;
 mod browser_consoles;
+mod client;
 mod cursor;
 mod docs;
 mod household_import;

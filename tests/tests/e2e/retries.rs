@@ -1,8 +1,13 @@
 //! Exactly once: retries, gaps and reused sequence numbers (T7, T8, T9).
 
+use kampung_sync_tests::client_transport::{Delivery, HttpClient, Step, fields, household_fields};
 use kampung_sync_tests::*;
 use serde_json::json;
+use sync_protocol::client::{ClientStore, Event};
+use sync_protocol::{Collection, Context, Hlc, OpKind, Operation, RecordId};
 use uuid::Uuid;
+
+const HOUSEHOLDS: Collection = Collection::Households;
 
 use crate::merge::{assert_both_wait_for_the_lock, hold_record_lock, release};
 
@@ -17,18 +22,51 @@ kampung_sync_tests::on_both_backends!(
 fn t7_a_lost_response_is_answered_as_duplicates_with_original_statuses(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
-    let mut d = Device::new(&s, "officer-1");
-    let r = Uuid::now_v7();
-    let batch = vec![
-        put_household(d.next_seq(), r, 0, None, "Siti Aminah"),
-        patch_household(d.next_seq(), r, 1, None, json!({"phone": "081234"})),
-        patch_household(d.next_seq(), r, 2, None, json!({"no_such_field": 1})),
-    ];
-    let first = d.push_ok(&s, batch.clone());
+    let mut d = HttpClient::new(&s, "officer-1");
+    let r = RecordId(Uuid::now_v7());
+    d.client
+        .put(HOUSEHOLDS, r, household_fields("Siti Aminah"), now_ms())
+        .unwrap();
+    d.client
+        .patch(HOUSEHOLDS, r, fields(json!({"phone": "081234"})), now_ms())
+        .unwrap();
+    // What a faulty app could send: the server refuses it, and must refuse it again alike.
+    d.client.queue_unchecked(Operation {
+        seq: 0,
+        op_id: None,
+        collection: "households".into(),
+        record_id: r,
+        kind: OpKind::Patch,
+        ctx: Context::default(),
+        hlc: Hlc::at(now_ms()),
+        fields: Some(fields(json!({"no_such_field": 1}))),
+    });
+    d.client.start_sync();
+    let Step::Push {
+        sent: first_body,
+        answer: first,
+        ..
+    } = d.step(&s, Delivery::LoseAnswer)
+    else {
+        panic!("a sync pushes first")
+    };
     assert_eq!(statuses(&first), ["applied", "applied", "rejected"]);
     assert_eq!(first["acked_seq"], 3);
+    assert_eq!(
+        d.client.outbox().len(),
+        3,
+        "a lost answer acknowledges nothing"
+    );
 
-    let retry = d.push_ok(&s, batch);
+    let Step::Push {
+        sent: retry_body,
+        answer: retry,
+        ..
+    } = d.step(&s, Delivery::Deliver)
+    else {
+        panic!("a lost push answer is followed by the same push")
+    };
+    assert_eq!(retry_body, first_body, "the resend is byte for byte");
     assert_eq!(statuses(&retry), ["duplicate", "duplicate", "duplicate"]);
     for (a, b) in first["results"]
         .as_array()
@@ -44,11 +82,18 @@ fn t7_a_lost_response_is_answered_as_duplicates_with_original_statuses(b: Backen
         retry["results"][1]["record"]["version"], 2,
         "nothing applied twice"
     );
-    let pulled = d.pull_all(&s);
-    assert_eq!(pulled.len(), 1);
-    assert_eq!(pulled[0]["version"], 2);
+    assert!(d.client.outbox().is_empty());
     assert!(
-        pulled[0]["conflicts"].is_null(),
+        d.events
+            .iter()
+            .any(|e| matches!(e, Event::Rejected { seq: 3, code, .. } if code == "unknown_field"))
+    );
+    d.sync_caught_up(&s);
+    let views = d.client.views();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].version, 2);
+    assert!(
+        views[0].conflicts.is_empty(),
         "a retry never creates a sibling"
     );
 }
@@ -98,22 +143,37 @@ fn t7_a_retry_racing_on_a_second_instance_is_applied_once(b: Backend) {
 fn t7_after_a_crash_the_committed_prefix_is_duplicate_and_the_rest_applies(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
-    let mut d = Device::new(&s, "officer-1");
-    let r = Uuid::now_v7();
-    let ops = vec![
-        put_household(d.next_seq(), r, 0, None, "Siti"),
-        patch_household(d.next_seq(), r, 1, None, json!({"phone": "0811"})),
-        patch_household(d.next_seq(), r, 2, None, json!({"phone": "0822"})),
-    ];
-    // The server committed #1 and #2, then went down before answering.
-    d.push_ok(&s, ops[..2].to_vec());
+    let mut d = HttpClient::new(&s, "officer-1");
+    let r = RecordId(Uuid::now_v7());
+    d.client
+        .put(HOUSEHOLDS, r, household_fields("Siti"), now_ms())
+        .unwrap();
+    for phone in ["0811", "0822"] {
+        d.client
+            .patch(HOUSEHOLDS, r, fields(json!({"phone": phone})), now_ms())
+            .unwrap();
+    }
+    // The server committed #1 and #2, then went down before answering; the app was closed
+    // meanwhile, and starts again from what it stored.
+    d.client.set_batch_size(2);
+    d.client.start_sync();
+    let Step::Push { answer, .. } = d.step(&s, Delivery::LoseAnswer) else {
+        panic!("a sync pushes first")
+    };
+    assert_eq!(statuses(&answer), ["applied", "applied"]);
     s.stop();
     let s = TestServer::start(&db);
-    let resp = d.push_ok(&s, ops);
+    d.client = d.store.load().unwrap().unwrap();
+    d.client.start_sync();
+    let Step::Push { answer: resp, .. } = d.step(&s, Delivery::Deliver) else {
+        panic!("a sync pushes first")
+    };
     assert_eq!(statuses(&resp), ["duplicate", "duplicate", "applied"]);
     assert_eq!(resp["acked_seq"], 3);
     assert_eq!(resp["results"][2]["record"]["version"], 3);
     assert_eq!(resp["results"][2]["record"]["fields"]["phone"], "0822");
+    assert!(d.client.outbox().is_empty());
+    assert_eq!(d.client.view(r).unwrap().fields["phone"], "0822");
 }
 
 fn t8_a_gap_applies_nothing_after_it_and_asks_for_a_resend(b: Backend) {
