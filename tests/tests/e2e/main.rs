@@ -11,6 +11,7 @@ mod browser_consoles;
 mod client;
 mod cursor;
 mod docs;
+mod flow;
 mod household_import;
 mod input_rules;
 mod load;
