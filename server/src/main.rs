@@ -228,7 +228,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             let csv = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let mut conn = open(&db)?;
-            let keys = identity::open_keys(&mut conn, &pii, &db.data_dir, false)?;
+            // As the server's first start does: an import may come before it.
+            let keys = identity::open_keys(&mut conn, &pii, &db.data_dir, true)?;
             let started = std::time::Instant::now();
             let mut progress = |p: admin::Progress| {
                 eprintln!(

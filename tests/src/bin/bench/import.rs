@@ -17,7 +17,8 @@ const AREAS: &str = include_str!(concat!(
 ));
 const ADMIN: &str = "bench-importer";
 
-/// A registry file of `n` households, each row valid, over every desa code.
+/// A registry file of `n` households, each row valid, over every desa code, each with its
+/// own KK and NIK (so every row is sealed and checked against the blind indexes).
 pub fn households_csv(n: usize) -> String {
     let desa: Vec<&str> = AREAS
         .lines()
@@ -31,11 +32,11 @@ pub fn households_csv(n: usize) -> String {
     let mut csv = String::with_capacity(n * 120);
     csv.push_str(
         "registry_id,registry_source,head_name,desa_code,dusun,rt,rw,address,welfare_decile,\
-         home_lat,home_lon,status,phone\n",
+         home_lat,home_lon,status,phone,kk,nik\n",
     );
     for i in 0..n {
         csv.push_str(&format!(
-            "DTKS-{i:08},dtks,Kepala Keluarga {i},{},Krajan,{:03},{:03},\"Jl. Melati {}, Krajan\",{},{:.5},{:.5},active,08{:010}\n",
+            "DTKS-{i:08},dtks,Kepala Keluarga {i},{},Krajan,{:03},{:03},\"Jl. Melati {}, Krajan\",{},{:.5},{:.5},active,08{:010},3510{i:012},3511{i:012}\n",
             desa[i % desa.len()],
             i % 20 + 1,
             i % 9 + 1,
