@@ -109,3 +109,35 @@ pub fn not_under_key(conn: &mut AnyConnection, key_id: &str) -> DbResult<Vec<Ide
         .order(hi::household_id)
         .load(conn)?)
 }
+
+/// `(index, household)` for every row whose `column` is one of `indexes`: one query per
+/// thousand, for an import's whole file.
+pub fn holders_of(
+    conn: &mut AnyConnection,
+    column: IndexColumn,
+    indexes: &[String],
+) -> DbResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in indexes.chunks(super::records::CHUNK) {
+        let found: Vec<(Option<String>, String)> = match column {
+            IndexColumn::Kk => hi::table
+                .filter(hi::kk_index.eq_any(chunk))
+                .select((hi::kk_index, hi::household_id))
+                .load(conn)?,
+            IndexColumn::Nik => hi::table
+                .filter(hi::nik_index.eq_any(chunk))
+                .select((hi::nik_index, hi::household_id))
+                .load(conn)?,
+        };
+        out.extend(found.into_iter().filter_map(|(i, h)| Some((i?, h))));
+    }
+    Ok(out)
+}
+
+/// Inserts rows of households that have none, a multi-row insert per thousand.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[IdentityRow]) -> DbResult<()> {
+    for chunk in rows.chunks(super::records::CHUNK) {
+        per_backend!(conn, c => diesel::insert_into(hi::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}

@@ -24,7 +24,7 @@ use crate::pii::{IdentityNumber, NumberKind, PiiKeys};
 use crate::service::audit;
 use crate::service::authorize::{self, Principal};
 use crate::service::csv_rows::Row;
-use crate::service::identity::{self, Change};
+use crate::service::identity;
 
 use super::console_writes::{ConsoleEdit, ConsoleWriter};
 use super::import_file::{self, Columns, Officers, refusal};
@@ -161,6 +161,7 @@ fn import(
     let rows = body.len();
     let outcome = db::write_tx(conn, |c| {
         registry::lock_imports(c)?;
+        identity::lock_for_import(c)?;
         let mut officers = Officers::new(p);
         let mut planned = Vec::new();
         let mut refused = Vec::new();
@@ -298,15 +299,14 @@ fn write(
         })
         .collect();
     assignments::insert_many(c, &new)?;
-    for h in fresh.iter().filter(|h| h.kk.is_some() || h.nik.is_some()) {
-        identity::store(
-            c,
-            keys,
-            h.id,
-            Change::set_if(h.kk.clone()),
-            Change::set_if(h.nik.clone()),
-        )?;
-    }
+    // New households have no numbers yet, and theirs were found to be no one's above,
+    // under the identity lock this transaction holds.
+    let numbers: Vec<_> = fresh
+        .iter()
+        .filter(|h| h.kk.is_some() || h.nik.is_some())
+        .map(|h| (h.id, h.kk.as_ref(), h.nik.as_ref()))
+        .collect();
+    identity::store_new(c, keys, &numbers)?;
     Ok(())
 }
 
@@ -461,15 +461,14 @@ fn without_duplicates(
                 .map_err(|_| ApiError::internal(format!("stored household id {}", r.id)))?;
         known.insert((source, id), household);
     }
+    let kks: Vec<&IdentityNumber> = planned.iter().filter_map(|h| h.kk.as_ref()).collect();
+    let kk_holders = identity::holders(c, keys, NumberKind::Kk, &kks)?;
     let mut seen: HashMap<(String, String), RecordId> = HashMap::new();
     let mut seen_kk: HashMap<String, RecordId> = HashMap::new();
     let (mut fresh, mut duplicates) = (Vec::new(), Vec::new());
     for h in planned {
         let k = key(&h);
-        let kk_holder = match &h.kk {
-            Some(kk) => identity::households_with(c, keys, kk)?.first().copied(),
-            None => None,
-        };
+        let kk_holder = h.kk.as_ref().and_then(|kk| kk_holders.get(kk.expose()).copied());
         let kk_earlier =
             h.kk.as_ref()
                 .and_then(|kk| seen_kk.get(kk.expose()).copied());
@@ -515,11 +514,13 @@ fn nik_taken(
     keys: &PiiKeys,
     fresh: &[Planned],
 ) -> Result<Vec<RefusedRow>, ApiError> {
+    let niks: Vec<&IdentityNumber> = fresh.iter().filter_map(|h| h.nik.as_ref()).collect();
+    let nik_holders = identity::holders(c, keys, NumberKind::Nik, &niks)?;
     let mut seen: HashMap<&str, usize> = HashMap::new();
     let mut out = Vec::new();
     for h in fresh {
         let Some(nik) = &h.nik else { continue };
-        if let Some(holder) = identity::households_with(c, keys, nik)?.first() {
+        if let Some(holder) = nik_holders.get(nik.expose()) {
             out.push(refusal(
                 h.line,
                 Some("nik"),

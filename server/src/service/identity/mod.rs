@@ -9,6 +9,7 @@ mod store;
 pub use rotate::{Rotation, rotate, rotate_keys};
 pub use store::{Change, store};
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use sync_protocol::RecordId;
@@ -108,6 +109,64 @@ fn opened(keys: &PiiKeys, row: &IdentityRow) -> Result<Numbers, ApiError> {
         nik: open(NumberKind::Nik, &row.nik_cipher)?,
         updated_at: Some(row.updated_at),
     })
+}
+
+/// Which household holds each of `numbers` (all of one kind), under any of the server's
+/// keys, by the numbers' digits: the whole of an import's file in a query per thousand,
+/// where [`households_with`] is a query per number.
+pub fn holders(
+    conn: &mut AnyConnection,
+    keys: &PiiKeys,
+    kind: NumberKind,
+    numbers: &[&IdentityNumber],
+) -> Result<HashMap<String, RecordId>, ApiError> {
+    let mut digits_of: HashMap<String, &str> = HashMap::new();
+    for n in numbers {
+        for index in keys.blind_indexes(n) {
+            digits_of.insert(index, n.expose());
+        }
+    }
+    let column = match kind {
+        NumberKind::Kk => IndexColumn::Kk,
+        NumberKind::Nik => IndexColumn::Nik,
+    };
+    let asked: Vec<String> = digits_of.keys().cloned().collect();
+    let mut out = HashMap::new();
+    for (index, household) in rows::holders_of(conn, column, &asked)? {
+        let id = household.parse().map_err(|_| {
+            ApiError::internal(format!("stored household id `{household}` is not a UUID"))
+        })?;
+        if let Some(digits) = digits_of.get(&index) {
+            out.insert((*digits).to_owned(), id);
+        }
+    }
+    Ok(out)
+}
+
+/// Seals the numbers of households that have none stored yet, whose numbers the caller
+/// found to be no household's (with [`holders`], in this transaction, after
+/// [`lock_for_import`]): an import's new households, a multi-row insert per thousand.
+pub fn store_new(
+    conn: &mut AnyConnection,
+    keys: &PiiKeys,
+    households: &[(RecordId, Option<&IdentityNumber>, Option<&IdentityNumber>)],
+) -> Result<(), ApiError> {
+    let now = crate::db::now_ms();
+    let mut sealed = Vec::with_capacity(households.len());
+    for (id, kk, nik) in households {
+        if let Some(row) = sealed_row(keys, &id.to_string(), *kk, *nik, now)? {
+            sealed.push(row);
+        }
+    }
+    rows::insert_many(conn, &sealed)?;
+    Ok(())
+}
+
+/// Holds identity writes off until the transaction ends (PostgreSQL; SQLite's write
+/// transaction excludes other writers already), so that numbers checked with [`holders`]
+/// are still no one's when [`store_new`] writes them.
+pub fn lock_for_import(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    Ok(rows::lock_for_write(conn)?)
 }
 
 /// A row for `household` holding `kk` and `nik`, sealed and indexed under the current key;
