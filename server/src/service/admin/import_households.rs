@@ -468,7 +468,9 @@ fn without_duplicates(
     let (mut fresh, mut duplicates) = (Vec::new(), Vec::new());
     for h in planned {
         let k = key(&h);
-        let kk_holder = h.kk.as_ref().and_then(|kk| kk_holders.get(kk.expose()).copied());
+        let kk_holder =
+            h.kk.as_ref()
+                .and_then(|kk| kk_holders.get(kk.expose()).copied());
         let kk_earlier =
             h.kk.as_ref()
                 .and_then(|kk| seen_kk.get(kk.expose()).copied());
