@@ -154,7 +154,7 @@ pub fn households(
 }
 
 /// Writes `plan.visits` visits and `plan.aid` aid records over the last two years, each by
-/// its household's officer, in date order per device.
+/// its household's officer, in date order per device, one officer's at a time.
 pub fn reports(
     conn: &mut AnyConnection,
     plan: &Plan,
@@ -168,28 +168,34 @@ pub fn reports(
         return Ok(());
     }
     let now = now_ms();
-    let mut by_officer: Vec<Vec<(u64, Write)>> =
-        (0..people.officers.len()).map(|_| Vec::new()).collect();
-    for _ in 0..plan.visits {
-        let h = &homes[rng.usize(..homes.len())];
-        let at = now - rng.u64(..730 * 86_400_000);
-        by_officer[h.officer].push((at, visit(h, at, rng)));
+    let mut homes_of: Vec<Vec<&Home>> = (0..people.officers.len()).map(|_| Vec::new()).collect();
+    for h in homes {
+        homes_of[h.officer].push(h);
     }
-    for _ in 0..plan.aid {
-        let h = &homes[rng.usize(..homes.len())];
-        let at = now - rng.u64(..730 * 86_400_000);
-        by_officer[h.officer].push((at, aid(h, at, rng)));
-    }
+    // Planned an officer at a time, so that memory holds one officer's reports, not the
+    // programme's: each officer with households gets an even share.
+    let busy: Vec<usize> = (0..homes_of.len())
+        .filter(|&i| !homes_of[i].is_empty())
+        .collect();
+    let share = |total: usize, k: usize| total / busy.len() + usize::from(k < total % busy.len());
     let total = plan.visits + plan.aid;
     let mut done = 0usize;
     let mut shown = 0usize;
-    for (i, mut writes) in by_officer.into_iter().enumerate() {
+    for (k, &i) in busy.iter().enumerate() {
+        let mine = &homes_of[i];
+        let mut writes: Vec<(u64, Write)> = Vec::new();
+        for _ in 0..share(plan.visits, k) {
+            let h = mine[rng.usize(..mine.len())];
+            let at = now - rng.u64(..730 * 86_400_000);
+            writes.push((at, visit(h, at, rng)));
+        }
+        for _ in 0..share(plan.aid, k) {
+            let h = mine[rng.usize(..mine.len())];
+            let at = now - rng.u64(..730 * 86_400_000);
+            writes.push((at, aid(h, at, rng)));
+        }
         writes.sort_by_key(|(at, _)| *at);
-        let scope: BTreeSet<String> = homes
-            .iter()
-            .filter(|h| h.officer == i)
-            .map(|h| h.id.to_string())
-            .collect();
+        let scope: BTreeSet<String> = mine.iter().map(|h| h.id.to_string()).collect();
         let n = writes.len();
         writer::apply(
             conn,
