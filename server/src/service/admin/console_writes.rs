@@ -7,16 +7,15 @@
 //! write as one more writer's, and a concurrent one as a sibling.
 
 use serde_json::{Map, Value};
-use sync_protocol::batch::process_batch;
-use sync_protocol::wire::{OpKind, OpResult, Operation, ReceivedOp};
+use sync_protocol::wire::{OpKind, OpResult};
 use sync_protocol::{ApplyEnv, Context, DeviceId, Hlc, RecordId};
 
 use crate::auth::Role;
-use crate::db::batch_store::DbBatchStore;
 use crate::db::scope::Scope;
 use crate::db::{self, AnyConnection, devices, meta};
 use crate::error::ApiError;
 use crate::ids::UserId;
+use crate::service::sync::numbered::{self, Unnumbered};
 use crate::service::sync::scope_of;
 
 /// One write an administrator makes.
@@ -107,29 +106,22 @@ impl ConsoleWriter {
             // The stamps are the server's own clock: never ahead of it.
             max_drift_ms: 0,
         };
-        let first = locked.last_seq + 1;
         let ops = edits
             .into_iter()
             .zip(0u32..)
-            .map(|(e, i)| {
-                ReceivedOp::from_operation(Operation {
-                    seq: first + u64::from(i),
-                    op_id: None,
-                    collection: e.collection,
-                    record_id: e.record_id,
-                    kind: e.kind,
-                    ctx: e.ctx,
-                    // One batch's writes share a millisecond; the counter keeps them ordered.
-                    hlc: Hlc {
-                        wall_ms: now.wall_ms,
-                        counter: i,
-                    },
-                    fields: e.fields,
-                })
+            .map(|(e, i)| Unnumbered {
+                collection: e.collection,
+                record_id: e.record_id,
+                kind: e.kind,
+                ctx: e.ctx,
+                // One batch's writes share a millisecond; the counter keeps them ordered.
+                hlc: Hlc {
+                    wall_ms: now.wall_ms,
+                    counter: i,
+                },
+                fields: e.fields,
             })
             .collect();
-        let mut store = DbBatchStore::new(c, self.device, locked, self.scope.clone());
-        let response = process_batch(&mut store, self.device, &env, ops)?;
-        Ok(response.results)
+        numbered::apply(c, self.device, locked, self.scope.clone(), &env, ops)
     }
 }

@@ -1,18 +1,17 @@
-//! Writing as a seeded device: operations numbered from the device's last sequence number
-//! and applied by the same batch processing as a push, in the device's scope.
+//! Writing as a seeded device: its next operations, numbered by the server
+//! (`service::sync::numbered`), in the device's scope, a push's batch to a transaction.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
-use sync_protocol::batch::process_batch;
-use sync_protocol::wire::{OpResult, ReceivedOp};
-use sync_protocol::{ApplyEnv, Context, Hlc, OpKind, Operation, RecordId};
+use sync_protocol::wire::OpResult;
+use sync_protocol::{ApplyEnv, Context, Hlc, OpKind, RecordId};
 
 use super::people::Person;
-use crate::db::batch_store::DbBatchStore;
 use crate::db::scope::Scope;
-use crate::db::{self, AnyConnection, meta};
+use crate::db::{self, AnyConnection, devices, meta};
 use crate::error::ApiError;
+use crate::service::sync::numbered::{self, Unnumbered};
 
 /// Operations per transaction: a push's default batch.
 pub const BATCH: usize = 500;
@@ -44,44 +43,31 @@ pub fn apply(
     let mut out = Vec::with_capacity(writes.len());
     let mut writes = writes.into_iter().peekable();
     while writes.peek().is_some() {
-        let chunk: Vec<Write> = writes.by_ref().take(BATCH).collect();
-        let resp = db::write_tx(conn, |c| {
+        let chunk: Vec<Unnumbered> = writes
+            .by_ref()
+            .take(BATCH)
+            .map(|w| Unnumbered {
+                collection: w.collection.to_owned(),
+                record_id: w.record_id,
+                kind: w.kind,
+                ctx: w.ctx,
+                hlc: Hlc::at(w.at_ms),
+                fields: Some(w.fields),
+            })
+            .collect();
+        let results = db::write_tx(conn, |c| {
             let env = ApplyEnv {
                 epoch: meta::epoch(c)?,
                 now: Hlc::at(u64::try_from(db::now_ms()).unwrap_or(0)),
                 max_drift_ms: 5 * 60 * 1000,
             };
-            let Some(mut store) = DbBatchStore::open(
-                c,
-                who.device,
-                scope.map_or(Scope::All, |h| Scope::Households(h.clone())),
-            )?
-            else {
-                return Err(ApiError::internal(format!(
-                    "seeded device {} is not registered",
-                    who.device
-                )));
-            };
-            let first = store.device().last_seq + 1;
-            let ops = chunk
-                .into_iter()
-                .zip(first..)
-                .map(|(w, seq)| {
-                    ReceivedOp::from_operation(Operation {
-                        seq,
-                        op_id: None,
-                        collection: w.collection.to_owned(),
-                        record_id: w.record_id,
-                        kind: w.kind,
-                        ctx: w.ctx,
-                        hlc: Hlc::at(w.at_ms),
-                        fields: Some(w.fields),
-                    })
-                })
-                .collect();
-            Ok(process_batch(&mut store, who.device, &env, ops)?)
+            let locked = devices::lock_with_owner(c, who.device)?.ok_or_else(|| {
+                ApiError::internal(format!("seeded device {} is not registered", who.device))
+            })?;
+            let scope = scope.map_or(Scope::All, |h| Scope::Households(h.clone()));
+            numbered::apply(c, who.device, locked, scope, &env, chunk)
         })?;
-        out.extend(resp.results);
+        out.extend(results);
     }
     Ok(out)
 }

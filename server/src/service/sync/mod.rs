@@ -2,6 +2,7 @@
 
 mod cursor;
 mod history_window;
+pub mod numbered;
 mod pull;
 mod push;
 mod scope;
