@@ -85,6 +85,8 @@ pub struct AidRow {
     pub household_id: String,
     /// When given (RFC 3339 as sent).
     pub given_at: Option<String>,
+    /// `given_at` in UTC as [`utc_instant`] writes it, for date ranges and ordering.
+    pub given_at_utc: Option<String>,
     /// `tunai`, `beras`, ...
     pub kind: Option<String>,
     /// Quantity in `unit`.
@@ -163,6 +165,7 @@ pub fn typed_row(state: &RecordState) -> Option<TypedRow> {
         Collection::Aid => TypedRow::Aid(AidRow {
             household_id: text(&f, HOUSEHOLD_FIELD).unwrap_or_default(),
             given_at: text(&f, "given_at"),
+            given_at_utc: text(&f, "given_at").as_deref().and_then(utc_instant),
             kind: text(&f, "kind"),
             quantity: number(&f, "quantity"),
             unit: text(&f, "unit"),

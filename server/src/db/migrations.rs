@@ -17,6 +17,8 @@ const QUERY_TABLES: &str = "20261202000300";
 /// The migration that added the derived columns (distances, household totals), which SQL
 /// cannot compute from the rows already there.
 const DERIVED_COLUMNS: &str = "20261203000000";
+/// The migration that added aid's UTC time and visits' review columns.
+const AID_UTC_AND_REVIEW: &str = "20261204000000";
 
 /// Opens the database (creating the SQLite file and its folder if needed), runs pending
 /// migrations, makes sure the epoch exists, and returns a pool.
@@ -100,7 +102,11 @@ fn migrate_locked(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     // read the merge state, and SQLite has no trigonometry for the distances).
     if applied
         .iter()
-        .any(|v| v.starts_with(QUERY_TABLES) || v.starts_with(DERIVED_COLUMNS))
+        .any(|v| {
+            [QUERY_TABLES, DERIVED_COLUMNS, AID_UTC_AND_REVIEW]
+                .iter()
+                .any(|m| v.starts_with(m))
+        })
     {
         super::write_tx(conn, super::typed_tables::rebuild)?;
     }

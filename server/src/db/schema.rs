@@ -207,6 +207,10 @@ diesel::table! {
         agency_id -> Nullable<Text>,
         visited_at_utc -> Nullable<Text>,
         distance_m -> Nullable<Double>,
+        review_state -> Nullable<Text>,
+        review_comment -> Nullable<Text>,
+        reviewed_at -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
     }
 }
 
@@ -225,6 +229,7 @@ diesel::table! {
         device_id -> Nullable<Text>,
         user_id -> Nullable<Text>,
         agency_id -> Nullable<Text>,
+        given_at_utc -> Nullable<Text>,
     }
 }
 

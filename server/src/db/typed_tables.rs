@@ -83,6 +83,10 @@ pub struct QVisit {
     agency_id: Option<String>,
     visited_at_utc: Option<String>,
     distance_m: Option<f64>,
+    review_state: Option<String>,
+    review_comment: Option<String>,
+    reviewed_at: Option<String>,
+    reviewed_by: Option<String>,
 }
 
 impl QVisit {
@@ -108,6 +112,7 @@ pub struct QAid {
     device_id: Option<String>,
     user_id: Option<String>,
     agency_id: Option<String>,
+    given_at_utc: Option<String>,
 }
 
 /// The rows of a set of records, by table.
@@ -231,6 +236,10 @@ fn visit(
         visited_at_utc: v.visited_at_utc,
         // From the household's home point, which [`save`] looks up.
         distance_m: None,
+        review_state: None,
+        review_comment: None,
+        reviewed_at: None,
+        reviewed_by: None,
     }
 }
 
@@ -254,6 +263,7 @@ fn aid(
         device_id,
         user_id,
         agency_id,
+        given_at_utc: a.given_at_utc,
     }
 }
 
