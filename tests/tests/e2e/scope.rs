@@ -3,8 +3,10 @@
 //! history, one that leaves it is removed; writes outside the scope are held, not applied.
 
 use kampung_sync::auth::Role;
+use kampung_sync_tests::client_transport::{HttpClient, Step};
 use kampung_sync_tests::*;
 use serde_json::{Value, json};
+use sync_protocol::{Collection, RecordId};
 use uuid::Uuid;
 
 use crate::merge::{hold_record_lock, release};
@@ -78,21 +80,58 @@ fn households_in(records: &[Value]) -> Vec<String> {
     h
 }
 
+/// The households a phone holds, with their visits and aid, as its replica shows them.
+fn households_on(phone: &HttpClient) -> Vec<String> {
+    let views: Vec<Value> = phone
+        .client
+        .views()
+        .into_iter()
+        .map(|v| serde_json::to_value(v).unwrap())
+        .collect();
+    households_in(&views)
+}
+
+/// The removals of every pull answer among `steps`, as (id, collection), sorted.
+fn removals_in(steps: &[Step]) -> Vec<(String, String)> {
+    let mut removed: Vec<(String, String)> = steps
+        .iter()
+        .filter_map(|st| match st {
+            Step::Pull { answer, .. } => answer["removals"].as_array().cloned(),
+            _ => None,
+        })
+        .flatten()
+        .map(|x| {
+            (
+                x["id"].as_str().unwrap().into(),
+                x["collection"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    removed.sort();
+    removed
+}
+
 fn an_officer_pulls_only_the_households_assigned_to_them(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     let r = regency(&s);
-    let mut dewi = Device::officer(&s, "dewi");
+    let mut dewi = HttpClient::officer(&s, "dewi");
+    dewi.sync_caught_up(&s);
     assert!(
-        dewi.pull_all(&s).is_empty(),
-        "no assignment, nothing to pull"
+        dewi.client.views().is_empty(),
+        "no assignment, nothing on the phone"
     );
     let (st, a) = assign(&s, &r.admin, r.households[0], &dewi.user_id);
     assert_eq!(st, 200, "{a}");
     assert_eq!(a["active"], true);
-    let pulled = dewi.pull_all(&s);
-    assert_eq!(pulled.len(), 2, "the household and its visit: {pulled:?}");
-    assert_eq!(households_in(&pulled), [r.households[0].to_string()]);
+    dewi.sync_caught_up(&s);
+    assert_eq!(
+        dewi.client.views().len(),
+        2,
+        "the household and its visit: {:?}",
+        dewi.client.views()
+    );
+    assert_eq!(households_on(&dewi), [r.households[0].to_string()]);
     // The administrator's device still pulls everything.
     let mut admin = r.admin;
     admin.cursor = None;
@@ -217,9 +256,10 @@ fn a_household_that_enters_the_scope_comes_with_its_history_once(b: Backend) {
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     let r = regency(&s);
-    let mut dewi = Device::officer(&s, "dewi");
+    let mut dewi = HttpClient::officer(&s, "dewi");
     assign(&s, &r.admin, r.households[0], &dewi.user_id);
-    assert_eq!(dewi.pull_all(&s).len(), 2);
+    dewi.sync_caught_up(&s);
+    assert_eq!(dewi.client.views().len(), 2);
     // More changes elsewhere: Dewi's cursor is now past the second household's history.
     let mut admin = r.admin;
     let seq = admin.next_seq();
@@ -227,20 +267,33 @@ fn a_household_that_enters_the_scope_comes_with_its_history_once(b: Backend) {
         &s,
         vec![put_household(seq, Uuid::now_v7(), 0, None, "Lain")],
     );
-    assert!(dewi.pull_all(&s).is_empty());
+    dewi.sync_caught_up(&s);
+    assert_eq!(dewi.client.views().len(), 2, "nothing of another officer's");
     assign(&s, &admin, r.households[1], &dewi.user_id);
-    let caught_up = dewi.pull_all(&s);
+    let steps = dewi.sync(&s);
+    let pulled: Vec<Value> = steps
+        .iter()
+        .filter_map(|st| match st {
+            Step::Pull { answer, .. } => answer["changes"].as_array().cloned(),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     assert_eq!(
-        households_in(&caught_up),
+        households_in(&pulled),
         [r.households[1].to_string()],
-        "{caught_up:?}"
+        "{pulled:?}"
     );
-    assert_eq!(caught_up.len(), 2, "the household and its visit");
-    assert!(dewi.pull_all(&s).is_empty(), "and not a second time");
-    // A new device of Dewi's, from the start: both households, each record once.
-    let mut fresh = Device::officer(&s, "dewi");
-    let all = fresh.pull_all(&s);
-    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(pulled.len(), 2, "the household and its visit, once");
+    let mut both = r.households.map(|h| h.to_string()).to_vec();
+    both.sort();
+    assert_eq!(households_on(&dewi), both);
+    dewi.sync_caught_up(&s);
+    assert_eq!(dewi.client.views().len(), 4, "and not a second time");
+    // A new phone of Dewi's, from the start: both households, each record once.
+    let mut fresh = HttpClient::officer(&s, "dewi");
+    fresh.sync_caught_up(&s);
+    assert_eq!(fresh.client.views(), dewi.client.views());
 }
 
 fn a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_stay_away(
@@ -249,42 +302,38 @@ fn a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_s
     let db = TestDb::new(b);
     let s = TestServer::start(&db);
     let r = regency(&s);
-    let mut dewi = Device::officer(&s, "dewi");
-    let mut budi = Device::officer(&s, "budi");
+    let mut dewi = HttpClient::officer(&s, "dewi");
+    let mut budi = HttpClient::officer(&s, "budi");
     let h = r.households[0];
     assign(&s, &r.admin, h, &dewi.user_id);
-    let before = dewi.pull_all(&s);
+    dewi.sync_caught_up(&s);
+    let before = dewi.client.views();
     assert_eq!(before.len(), 2);
-    let visit_id = before.iter().find(|x| x["collection"] == "visits").unwrap()["id"].clone();
+    let visit_id = before
+        .iter()
+        .find(|v| v.collection == Collection::Visits.name())
+        .unwrap()
+        .id
+        .to_string();
     let (st, moved) = assign(&s, &r.admin, h, &budi.user_id);
     assert_eq!(st, 200, "{moved}");
 
-    let (st, page) = dewi.pull_page(&s, None);
-    assert_eq!(st, 200);
-    let mut removed: Vec<(String, String)> = page["removals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["id"].as_str().unwrap().into(),
-                x["collection"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    removed.sort();
+    let steps = dewi.sync(&s);
     let mut want = vec![
         (h.to_string(), "households".to_owned()),
-        (visit_id.as_str().unwrap().to_owned(), "visits".to_owned()),
+        (visit_id, "visits".to_owned()),
     ];
     want.sort();
-    assert_eq!(removed, want, "{page}");
-    assert!(page["changes"].as_array().unwrap().is_empty(), "{page}");
-    dewi.cursor = page["cursor"].as_str().map(str::to_owned);
+    assert_eq!(removals_in(&steps), want, "{steps:?}");
+    assert!(
+        dewi.client.views().is_empty(),
+        "the household and its visit are off the old phone: {:?}",
+        dewi.client.views()
+    );
 
-    let taken = budi.pull_all(&s);
-    assert_eq!(households_in(&taken), [h.to_string()]);
-    assert_eq!(taken.len(), 2);
+    budi.sync_caught_up(&s);
+    assert_eq!(households_on(&budi), [h.to_string()]);
+    assert_eq!(budi.client.views().len(), 2);
 
     // A later change reaches the new officer only.
     let mut admin = r.admin;
@@ -300,15 +349,17 @@ fn a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_s
             json!({"notes": "pindah RT"}),
         )],
     );
-    assert!(dewi.pull_all(&s).is_empty());
-    let (_, page) = dewi.pull_page(&s, None);
+    let steps = dewi.sync(&s);
     assert!(
-        page["removals"].as_array().unwrap().is_empty(),
-        "removals come once: {page}"
+        removals_in(&steps).is_empty(),
+        "removals come once: {steps:?}"
     );
-    let later = budi.pull_all(&s);
-    assert_eq!(later.len(), 1);
-    assert_eq!(later[0]["fields"]["notes"], "pindah RT");
+    dewi.sync_caught_up(&s);
+    assert!(dewi.client.views().is_empty());
+    budi.sync_caught_up(&s);
+    let record = budi.client.view(RecordId(h)).unwrap();
+    assert_eq!(record.fields["notes"], "pindah RT");
+    assert_eq!(budi.client.views().len(), 2);
 }
 
 fn a_reassignment_racing_the_old_officers_push_neither_loses_nor_silently_accepts_it(b: Backend) {
