@@ -234,6 +234,74 @@ fn a_lost_answer_is_resent_byte_for_byte_and_answered_duplicate() {
 }
 
 #[test]
+fn pushes_are_cut_to_the_body_limit_and_an_oversized_operation_goes_alone() {
+    let mut world = World::new(epoch(1));
+    let mut dewi = Client::new(world.new_device());
+    let note = "x".repeat(900);
+    for i in 0..10 {
+        let mut f = household("Suparmi");
+        f.insert("notes".into(), json!(note));
+        dewi.put(Collection::Households, rid(i), f, T0).unwrap();
+    }
+    dewi.set_max_body_bytes(4000);
+    dewi.start_sync();
+    let mut sizes = Vec::new();
+    while let Request::Push { body } = dewi.next_request() {
+        assert!(body.len() <= 4000, "{} bytes", body.len());
+        let resp = world.push(&body);
+        sizes.push(resp.results.len());
+        dewi.on_push_response(&resp);
+    }
+    assert_eq!(
+        sizes,
+        [3, 3, 3, 1],
+        "three operations of about 1,100 bytes fit in 4000"
+    );
+    assert!(dewi.outbox().is_empty());
+
+    dewi.set_max_body_bytes(100);
+    dewi.patch(Collection::Households, rid(1), phone("0857"), T0 + 1)
+        .unwrap();
+    dewi.patch(Collection::Households, rid(2), phone("0858"), T0 + 1)
+        .unwrap();
+    dewi.start_sync();
+    let Request::Push { body } = dewi.next_request() else {
+        panic!("push first")
+    };
+    assert!(
+        body.len() > 100,
+        "one operation over the limit is still sent"
+    );
+    let resp = world.push(&body);
+    assert_eq!(resp.results.len(), 1, "and sent alone");
+}
+
+#[test]
+fn a_retry_waits_at_least_what_retry_after_says_and_the_backoff_still_grows() {
+    let mut dewi = Client::new(DeviceId(Uuid::from_u128(1)));
+    dewi.put(Collection::Households, rid(1), household("Suparmi"), T0)
+        .unwrap();
+    dewi.start_sync();
+    let first = dewi.next_request();
+    assert_eq!(
+        dewi.on_refused_after(429, "too_many_requests", Some(Duration::from_secs(7))),
+        Refusal::Retry(Duration::from_secs(7)),
+        "the server's wait beats the first backoff of 1 s"
+    );
+    assert_eq!(dewi.next_request(), first, "the same request again");
+    assert_eq!(
+        dewi.on_refused_after(503, "sign_in_busy", Some(Duration::from_secs(1))),
+        Refusal::Retry(Duration::from_secs(2)),
+        "a shorter Retry-After never shortens the backoff"
+    );
+    assert_eq!(
+        dewi.on_refused_after(400, "invalid_request", Some(Duration::from_secs(9))),
+        Refusal::Stop,
+        "Retry-After does not turn a refusal into a retry"
+    );
+}
+
+#[test]
 fn statuses_drop_what_section_5_3_drops_and_report_rejections() {
     let mut world = World::new(epoch(1));
     let mut dewi = Client::new(world.new_device());

@@ -22,5 +22,7 @@ pub use events::Event;
 pub use outbox::{Acknowledged, Finished, Outbox, PendingOp};
 pub use overlay::display;
 pub use replica::{Replica, ServerCopy};
-pub use session::{DEFAULT_BATCH, FIRST_RETRY, MAX_RETRY, Refusal, Request};
+pub use session::{
+    DEFAULT_BATCH, DEFAULT_MAX_BODY_BYTES, FIRST_RETRY, MAX_RETRY, Refusal, Request,
+};
 pub use store::{ClientStore, MemoryClientStore};

@@ -153,6 +153,23 @@ impl Outbox {
             .collect()
     }
 
+    /// [`Outbox::next_batch`], cut further so that its push body stays within `max_bytes`;
+    /// always at least one operation, so an oversized one is sent (and answered) alone.
+    pub fn next_batch_within(&self, max: usize, max_bytes: usize) -> Vec<&PendingOp> {
+        let mut size = self.push_body(&[]).len();
+        let mut batch = Vec::new();
+        for op in self.next_batch(max) {
+            // One comma between operations.
+            let grown = size + op.json.len() + usize::from(!batch.is_empty());
+            if grown > max_bytes && !batch.is_empty() {
+                break;
+            }
+            size = grown;
+            batch.push(op);
+        }
+        batch
+    }
+
     /// The body of a push of `batch`, built from the stored JSON of each operation so that
     /// a resend carries the same bytes.
     pub fn push_body(&self, batch: &[&PendingOp]) -> String {

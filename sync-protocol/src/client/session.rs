@@ -13,6 +13,9 @@ use super::events::Event;
 
 /// Operations per push unless the server's limits ask for fewer (section 7.2).
 pub const DEFAULT_BATCH: usize = 100;
+/// The most bytes a push body carries unless told otherwise: half the server's default
+/// limit (4 MiB, section 8), so a batch never meets `413` on a default server.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// The first wait after a lost answer; each further attempt waits twice as long.
 pub const FIRST_RETRY: Duration = Duration::from_secs(1);
 /// The longest wait between attempts.
@@ -72,6 +75,7 @@ pub(super) struct Session {
     in_flight: Option<Request>,
     attempts: u32,
     batch: usize,
+    max_body_bytes: usize,
     /// How many operations the push in flight carries.
     in_flight_ops: usize,
     pushes_without_progress: u32,
@@ -84,6 +88,7 @@ impl Default for Session {
             in_flight: None,
             attempts: 0,
             batch: DEFAULT_BATCH,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             in_flight_ops: 0,
             pushes_without_progress: 0,
         }
@@ -116,6 +121,13 @@ impl Client {
         self.session.batch = ops.max(1);
     }
 
+    /// Sets the most bytes one push body carries (the server's `KAMPUNG_MAX_BODY_BYTES`,
+    /// or less). A single operation larger than this is still sent alone: the server then
+    /// answers for it, and the rest of the outbox is not held behind it.
+    pub fn set_max_body_bytes(&mut self, bytes: usize) {
+        self.session.max_body_bytes = bytes.max(1);
+    }
+
     /// What to send next.
     pub fn next_request(&mut self) -> Request {
         if let Some(reason) = self.needs_installation {
@@ -129,7 +141,9 @@ impl Client {
                 Phase::Done => return Request::Done,
                 Phase::Stopped(code) => return Request::Stopped(code.clone()),
                 Phase::Push => {
-                    let batch = self.outbox.next_batch(self.session.batch);
+                    let batch = self
+                        .outbox
+                        .next_batch_within(self.session.batch, self.session.max_body_bytes);
                     if batch.is_empty() || self.session.pushes_without_progress > 2 {
                         self.session.phase = Phase::Pull;
                         continue;
@@ -232,6 +246,25 @@ impl Client {
     /// Takes a refused request: its HTTP status and the `error.code` of its body (section
     /// 7.8). A refused request changed nothing, so the outbox keeps every operation.
     pub fn on_refused(&mut self, status: u16, code: &str) -> Refusal {
+        self.on_refused_after(status, code, None)
+    }
+
+    /// [`Client::on_refused`] with the answer's `Retry-After` (in seconds, as the server
+    /// sends it): a retry waits at least that long, and the backoff still grows, so a busy
+    /// server is never asked sooner than it said.
+    pub fn on_refused_after(
+        &mut self,
+        status: u16,
+        code: &str,
+        retry_after: Option<Duration>,
+    ) -> Refusal {
+        match self.refusal(status, code) {
+            Refusal::Retry(wait) => Refusal::Retry(wait.max(retry_after.unwrap_or_default())),
+            other => other,
+        }
+    }
+
+    fn refusal(&mut self, status: u16, code: &str) -> Refusal {
         match (status, code) {
             (401, "token_expired" | "invalid_token") => Refusal::RefreshToken,
             (401, _) | (403, "device_not_registered") => Refusal::SignIn,
