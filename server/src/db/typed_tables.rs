@@ -9,6 +9,9 @@
 //! `aid_value_rupiah`) its visits and aid. [`save`] keeps them in the batch's transaction
 //! whichever arrives first: a visit written before its household gets its distance when
 //! the household comes, and moving a home point recomputes its stored visits' distances.
+//! A visit's review (a `reviews` record, which has no table of its own) goes in the visit's
+//! row, `review_*`: a visit written looks its review up by the derived id, and a review
+//! written updates its visit's row.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

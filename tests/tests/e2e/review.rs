@@ -142,7 +142,7 @@ fn a_visit_with_issues_is_amended_by_the_officer_and_the_amendment_approved(b: B
     dewi.sync_caught_up(&s);
     let on_phone = dewi
         .client
-        .view(review_id(first))
+        .review_of(first)
         .expect("the review on the phone");
     assert_eq!(on_phone.fields["state"], "has_issues");
     assert_eq!(on_phone.fields["comment"], comment);
