@@ -84,7 +84,7 @@ fn visits_of(s: &TestServer, by: &Device, h: RecordId) -> Vec<Value> {
     body["visits"].as_array().unwrap().clone()
 }
 
-fn row<'a>(visits: &'a [Value], v: RecordId) -> &'a Value {
+fn row(visits: &[Value], v: RecordId) -> &Value {
     visits
         .iter()
         .find(|x| x["id"] == v.to_string())
