@@ -116,6 +116,9 @@ fn plan(
         }
         OpKind::Delete => RegisterWrites::new(),
     };
+    if collection == Collection::Reviews && op.kind != OpKind::Delete {
+        crate::review::check_write(op.record_id, Some(state), fields)?;
+    }
     match (op.kind, exists) {
         (OpKind::Patch | OpKind::Delete, false) => {
             return Err(Rejection::new(

@@ -20,6 +20,7 @@ pub mod hlc;
 pub mod ids;
 pub mod memory;
 pub mod outcome;
+pub mod review;
 pub mod rows;
 pub mod schema;
 pub mod scope;

@@ -53,6 +53,9 @@ pub enum RejectCode {
     /// The record's household is not in the writer's scope (not assigned to the officer,
     /// or no longer): nothing was written, and the server holds the operation for review.
     OutOfScope,
+    /// A review written from an officer's device: visits are reviewed by supervisors, from
+    /// the admin console; the officer answers a review with an amending visit.
+    ReviewNotAllowed,
 }
 
 impl RejectCode {
@@ -170,6 +173,7 @@ mod tests {
                 "device_entry_ahead",
                 "unknown_desa",
                 "out_of_scope",
+                "review_not_allowed",
             ]
         );
         for code in RejectCode::iter() {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use serde_json::{Map, Value};
 
 use crate::ids::DeviceId;
+use crate::review::{RECEIVED, VISIT_FIELD};
 use crate::schema::{ASPECTS, Collection};
 use crate::scope::HOUSEHOLD_FIELD;
 use crate::state::RecordState;
@@ -105,6 +106,32 @@ pub struct AidRow {
     pub device_id: Option<DeviceId>,
 }
 
+/// A visit review's row. It has no table of its own: the server keeps it in its visit's
+/// row (`q_visits.review_*`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReviewRow {
+    /// Record id (derived from the visit's, [`crate::review::review_id`]).
+    pub id: String,
+    /// The visit reviewed.
+    pub visit_id: Option<String>,
+    /// Its household.
+    pub household_id: String,
+    /// `approved`, `has_issues`, `rejected`; `None` for `received` (nobody's decision yet,
+    /// or a decision taken back), as a visit without a review reads.
+    pub state: Option<String>,
+    /// The supervisor's comment.
+    pub comment: Option<String>,
+    /// When the winning decision was written, in the form of [`utc_instant`] (from its
+    /// ordering stamp, which is never ahead of the server's clock).
+    pub reviewed_at: Option<String>,
+    /// Deleted: the visit reads as not reviewed.
+    pub deleted: bool,
+    /// Two decisions were written concurrently.
+    pub conflicted: bool,
+    /// The device that wrote the winning decision.
+    pub device_id: Option<DeviceId>,
+}
+
 /// A record's typed row.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TypedRow {
@@ -114,6 +141,8 @@ pub enum TypedRow {
     Visit(VisitRow),
     /// Of `aid`.
     Aid(AidRow),
+    /// Of `reviews`.
+    Review(ReviewRow),
 }
 
 /// The typed row of `state`; `None` for a record nothing was written to.
@@ -176,8 +205,28 @@ pub fn typed_row(state: &RecordState) -> Option<TypedRow> {
             device_id: writer(state),
             id,
         }),
+        Collection::Reviews => {
+            let decision = state.registers.get(DECISION).and_then(|r| r.winner());
+            TypedRow::Review(ReviewRow {
+                household_id: text(&f, HOUSEHOLD_FIELD).unwrap_or_default(),
+                visit_id: text(&f, VISIT_FIELD),
+                state: text(&f, "state").filter(|s| s != RECEIVED),
+                comment: text(&f, "comment"),
+                reviewed_at: decision
+                    .and_then(|d| i64::try_from(d.order_hlc.wall_ms).ok())
+                    .and_then(DateTime::from_timestamp_millis)
+                    .map(utc_text),
+                deleted,
+                conflicted,
+                device_id: decision.map(|d| d.dot.device),
+                id,
+            })
+        }
     })
 }
+
+/// The register of a review's `state` and `comment`.
+const DECISION: &str = "decision";
 
 /// The mean Earth radius (IUGG), metres: haversine on a sphere is off by at most about 0.5%,
 /// far inside GPS error and the implausible-distance threshold.

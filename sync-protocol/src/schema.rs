@@ -19,6 +19,9 @@ pub enum Collection {
     Visits,
     /// Aid records: append-only ledger; a void is a delete whose tombstone stays.
     Aid,
+    /// A supervisor's review of one visit: mutable, one record per visit (its id derived
+    /// from the visit's, [`crate::review::review_id`]); written by administrators only.
+    Reviews,
 }
 
 /// How a collection's records may change after they are created.
@@ -155,6 +158,8 @@ pub const AID_KINDS: &[&str] = &[
     "kesehatan",
     "lainnya",
 ];
+/// A visit's review states, as supervisors know them from ODK Central.
+pub const REVIEW_STATES: &[&str] = &["received", "approved", "has_issues", "rejected"];
 /// The aspects of life a visit scores, each with `<aspect>_score` (1-5) and `<aspect>_note`.
 pub const ASPECTS: &[&str] = &["kesehatan", "pendidikan", "pangan", "papan", "ekonomi"];
 
@@ -246,16 +251,35 @@ static AID: CollectionSchema = CollectionSchema {
     ],
 };
 
+static REVIEWS: CollectionSchema = CollectionSchema {
+    collection: Collection::Reviews,
+    mutability: Mutability::Mutable,
+    fields: &[
+        req("visit_id", FieldType::Uuid),
+        req(crate::scope::HOUSEHOLD_FIELD, FieldType::Uuid),
+        // One register: a decision and its comment are written together, so a merge never
+        // pairs one supervisor's state with another's comment.
+        grouped(req("state", FieldType::Enum(REVIEW_STATES)), "decision"),
+        grouped(f("comment", NOTE), "decision"),
+    ],
+};
+
 impl Collection {
     /// Every collection, in a stable order.
-    pub const ALL: [Collection; 3] = [Collection::Households, Collection::Visits, Collection::Aid];
+    pub const ALL: [Collection; 4] = [
+        Collection::Households,
+        Collection::Visits,
+        Collection::Aid,
+        Collection::Reviews,
+    ];
 
-    /// The wire name (`households`, `visits`, `aid`).
+    /// The wire name (`households`, `visits`, `aid`, `reviews`).
     pub fn name(self) -> &'static str {
         match self {
             Collection::Households => "households",
             Collection::Visits => "visits",
             Collection::Aid => "aid",
+            Collection::Reviews => "reviews",
         }
     }
 
@@ -270,6 +294,7 @@ impl Collection {
             Collection::Households => &HOUSEHOLDS,
             Collection::Visits => &VISITS,
             Collection::Aid => &AID,
+            Collection::Reviews => &REVIEWS,
         }
     }
 }

@@ -330,7 +330,9 @@ mod derived {
     use proptest::test_runner::{Config, TestCaseError, TestRunner};
     use serde_json::{Map, Value, json};
     use sync_protocol::batch::process_batch;
+    use sync_protocol::review::review_id;
     use sync_protocol::rows::{TypedRow, typed_row, utc_text};
+    use sync_protocol::schema::REVIEW_STATES;
     use sync_protocol::wire::ReceivedOp;
     use sync_protocol::{Context, DeviceId, Hlc, OpKind, Operation, RecordId, RecordState};
     use uuid::Uuid;
@@ -391,6 +393,19 @@ mod derived {
             a: usize,
             stale: bool,
         },
+        /// A supervisor's decision on visit `v`, before or after the visit arrives.
+        Review {
+            device: usize,
+            v: usize,
+            state: usize,
+            comment: bool,
+            stale: bool,
+        },
+        DeleteReview {
+            device: usize,
+            v: usize,
+            stale: bool,
+        },
         Push {
             device: usize,
         },
@@ -425,6 +440,12 @@ mod derived {
                 .prop_map(|(device, a, h, value)| Step::Aid { device, a, h, value }),
             1 => (d.clone(), 0..AIDS, any::<bool>())
                 .prop_map(|(device, a, stale)| Step::VoidAid { device, a, stale }),
+            2 => (d.clone(), 0..VISITS, 0..REVIEW_STATES.len(), any::<bool>(), any::<bool>())
+                .prop_map(|(device, v, state, comment, stale)| Step::Review {
+                    device, v, state, comment, stale,
+                }),
+            1 => (d.clone(), 0..VISITS, any::<bool>())
+                .prop_map(|(device, v, stale)| Step::DeleteReview { device, v, stale }),
             3 => d.prop_map(|device| Step::Push { device }),
         ]
     }
@@ -446,6 +467,7 @@ mod derived {
             .map(household_id)
             .chain((0..VISITS).map(visit_id))
             .chain((0..AIDS).map(aid_id))
+            .chain((0..VISITS).map(|v| review_id(visit_id(v))))
             .collect()
     }
 
@@ -475,6 +497,7 @@ mod derived {
         queued: Vec<Vec<Operation>>,
         seqs: Vec<u64>,
         clock: u64,
+        owner: String,
     }
 
     impl Run {
@@ -592,6 +615,35 @@ mod derived {
                     let seen = self.version(aid_id(a), stale);
                     self.queue(device, "aid", aid_id(a), OpKind::Delete, seen, None);
                 }
+                Step::Review {
+                    device,
+                    v,
+                    state,
+                    comment,
+                    stale,
+                } => {
+                    let id = review_id(visit_id(v));
+                    let seen = self.version(id, stale);
+                    // The visit's household when the server has the visit, as the console
+                    // writes it; a review that comes first names the first household.
+                    let visit = db::records::load_many(&mut self.conn, &[visit_id(v)]).unwrap();
+                    let household = visit
+                        .get(&visit_id(v))
+                        .and_then(sync_protocol::scope::household_of)
+                        .unwrap_or_else(|| household_id(0).to_string());
+                    let mut f = Map::new();
+                    f.insert("visit_id".into(), json!(visit_id(v).to_string()));
+                    f.insert("household_id".into(), json!(household));
+                    f.insert("state".into(), json!(REVIEW_STATES[state]));
+                    let text = comment.then(|| format!("comment {state} by {device}"));
+                    f.insert("comment".into(), json!(text));
+                    self.queue(device, "reviews", id, OpKind::Put, seen, Some(f));
+                }
+                Step::DeleteReview { device, v, stale } => {
+                    let id = review_id(visit_id(v));
+                    let seen = self.version(id, stale);
+                    self.queue(device, "reviews", id, OpKind::Delete, seen, None);
+                }
                 Step::Push { device } => self.push(device),
             }
         }
@@ -662,6 +714,24 @@ mod derived {
                     want
                 );
             }
+            let reviews: Vec<(String, ReviewColumns)> = q_visits::table
+                .select((
+                    q_visits::id,
+                    (
+                        q_visits::review_state,
+                        q_visits::review_comment,
+                        q_visits::reviewed_at,
+                        q_visits::reviewed_by,
+                    ),
+                ))
+                .order(q_visits::id)
+                .load(&mut self.conn)
+                .unwrap();
+            for (id, got) in reviews {
+                let visit: RecordId = id.parse().unwrap();
+                let want = expected_review(&states, visit, &self.owner);
+                prop_assert_eq!(got, want, "the review columns of visit {}", id);
+            }
             let differences = db::read_tx(&mut self.conn, db::typed_tables::verify).unwrap();
             prop_assert!(differences.is_empty(), "verify: {:#?}", differences);
             Ok(())
@@ -670,6 +740,39 @@ mod derived {
 
     /// Latest completed visit, visits, aid records, aid value.
     type Totals = (Option<DateTime<Utc>>, i64, i64, i64);
+
+    /// A visit's review state (`None` for `received`), comment, when and by whom.
+    type ReviewColumns = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+
+    /// The model of a visit's review columns, from the review record's winning decision:
+    /// nothing while there is no live review; `received` reads as no state; the time is the
+    /// decision's ordering stamp in UTC, and every device here is the owner's.
+    fn expected_review(states: &[RecordState], visit: RecordId, owner: &str) -> ReviewColumns {
+        let id = review_id(visit);
+        let Some(review) = states.iter().find(|s| s.id == id && s.version > 0) else {
+            return (None, None, None, None);
+        };
+        if review.deleted() {
+            return (None, None, None, None);
+        }
+        let decision = review.registers["decision"].winner().unwrap();
+        let value = |f: &str| decision.value[f].as_str().map(str::to_owned);
+        let at = DateTime::from_timestamp_millis(decision.order_hlc.wall_ms as i64)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        (
+            value("state").filter(|s| s != "received"),
+            value("comment"),
+            Some(at),
+            Some(owner.to_owned()),
+        )
+    }
 
     /// The model: from the winning values alone, with its own distance formula and its own
     /// ordering of instants (parsed, not compared as text).
@@ -712,7 +815,7 @@ mod derived {
                         t.3 += a.value_rupiah.unwrap_or(0);
                     }
                 }
-                TypedRow::Household(_) => {}
+                TypedRow::Household(_) | TypedRow::Review(_) => {}
             }
         }
         (totals, distances)
@@ -750,6 +853,7 @@ mod derived {
                 queued: vec![Vec::new(); DEVICES],
                 seqs: vec![0; DEVICES],
                 clock: 0,
+                owner: owner.to_string(),
             };
             for s in &steps {
                 run.apply(s);

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod imports;
 pub mod records;
 pub mod reports;
+pub mod reviews;
 pub mod sync;
 pub mod text;
 

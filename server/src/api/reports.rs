@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use sync_protocol::review::ReviewState;
+
 use crate::ids::{AgencyId, DeviceId, UserId};
 
 /// `GET /v1/admin/households/{id}`: a household's typed row with its totals, and its visits
@@ -91,6 +93,17 @@ pub struct VisitReport {
     pub device_id: Option<DeviceId>,
     /// The officer's agency.
     pub agency_id: Option<AgencyId>,
+    /// The visit this one amends (an officer's answer to a review).
+    pub amends: Option<String>,
+    /// `received` until a supervisor reviews it, then `approved`, `has_issues` or
+    /// `rejected` (`POST /v1/admin/visits/{id}/review`).
+    pub review_state: ReviewState,
+    /// The supervisor's comment.
+    pub review_comment: Option<String>,
+    /// When the decision was written, UTC.
+    pub reviewed_at: Option<String>,
+    /// Who wrote it.
+    pub reviewed_by: Option<UserId>,
 }
 
 /// An aid record in a household report.

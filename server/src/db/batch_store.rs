@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use sync_protocol::batch::{BatchStore, StoredResult};
+use sync_protocol::review::VISIT_FIELD;
 use sync_protocol::scope::household_of;
 use sync_protocol::{
     Collection, DeviceId, Operation, RecordId, RecordState, RejectCode, Rejection,
@@ -138,6 +139,40 @@ impl<'c> DbBatchStore<'c> {
         Ok(())
     }
 
+    /// Why a review may not be written, if it may not: officers' devices never write
+    /// reviews (a supervisor reviews from the console), and a review belongs to its visit's
+    /// household, the scope it travels in, whenever the server has the visit.
+    fn refuse_review(&mut self, new: &RecordState) -> DbResult<Option<Rejection>> {
+        if self.locked.owner_role == "officer" {
+            return Ok(Some(Rejection::new(
+                RejectCode::ReviewNotAllowed,
+                "visits are reviewed by supervisors, from the admin console: an officer's device \
+                 may not write reviews; answer a review with a visit that amends the one reviewed",
+            )));
+        }
+        let fields = new.fields();
+        let visit = fields
+            .get(VISIT_FIELD)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|v| v.parse::<RecordId>().ok());
+        let Some(visit) = visit else {
+            return Ok(None);
+        };
+        let household = self
+            .load(visit)?
+            .filter(|s| s.collection == Collection::Visits)
+            .and_then(|s| household_of(&s));
+        match household {
+            Some(h) if household_of(new).as_deref() != Some(h.as_str()) => {
+                Ok(Some(Rejection::new(
+                    RejectCode::InvalidValue,
+                    format!("`household_id` of a review must be its visit's household, {h}"),
+                )))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Removes the PostgreSQL lock placeholders of records the batch did not create after
     /// all (a rejected create, operations after a gap): the records it locked that still
     /// have no state. No query when there are none.
@@ -231,6 +266,11 @@ impl BatchStore for DbBatchStore<'_> {
         old: Option<&RecordState>,
         new: &RecordState,
     ) -> DbResult<Option<Rejection>> {
+        if new.collection == Collection::Reviews
+            && let Some(refused) = self.refuse_review(new)?
+        {
+            return Ok(Some(refused));
+        }
         let before = old.and_then(household_of);
         let after = household_of(new);
         if old.is_none() && new.collection == Collection::Households {

@@ -18,6 +18,7 @@ pub mod records;
 pub mod registry;
 pub mod removals;
 pub mod reports;
+pub mod reviews;
 pub mod schema;
 pub mod scope;
 pub mod state_codec;

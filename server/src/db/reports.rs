@@ -84,7 +84,19 @@ pub struct VisitFacts {
     pub user_id: Option<String>,
     /// Writer's agency.
     pub agency_id: Option<String>,
+    /// The visit it amends.
+    pub amends: Option<String>,
+    /// Its review: state (`None` for `received`), comment, when, by whom.
+    pub review: ReviewFacts,
 }
+
+/// A visit's review columns: state, comment, reviewed at, reviewed by.
+pub type ReviewFacts = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// An aid record's row, as a report shows it.
 #[derive(Clone, Debug, Queryable)]
@@ -179,6 +191,13 @@ pub fn household(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Househol
             q_visits::device_id,
             q_visits::user_id,
             q_visits::agency_id,
+            q_visits::amends,
+            (
+                q_visits::review_state,
+                q_visits::review_comment,
+                q_visits::reviewed_at,
+                q_visits::reviewed_by,
+            ),
         ))
         .load::<VisitFacts>(conn)?;
     let aid = q_aid::table

@@ -9,6 +9,9 @@
 //! `aid_value_rupiah`) its visits and aid. [`save`] keeps them in the batch's transaction
 //! whichever arrives first: a visit written before its household gets its distance when
 //! the household comes, and moving a home point recomputes its stored visits' distances.
+//! A visit's review (a `reviews` record, which has no table of its own) goes in the visit's
+//! row, `review_*`: a visit written looks its review up by the derived id, and a review
+//! written updates its visit's row.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,11 +19,12 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
+use sync_protocol::review::review_id;
 use sync_protocol::rows::{
-    AidRow, COMPLETED, HouseholdRow, HouseholdTotals, TypedRow, VisitRow, point_distance_m,
-    typed_row,
+    AidRow, COMPLETED, HouseholdRow, HouseholdTotals, ReviewRow, TypedRow, VisitRow,
+    point_distance_m, typed_row,
 };
-use sync_protocol::{Collection, RecordState};
+use sync_protocol::{Collection, RecordId, RecordState};
 
 use super::schema::{devices, q_aid, q_households, q_visits, records, users};
 use super::{AnyConnection, DbResult, per_backend, records as record_rows};
@@ -115,12 +119,34 @@ pub struct QAid {
     given_at_utc: Option<String>,
 }
 
-/// The rows of a set of records, by table.
+/// What a visit's row keeps of its review record (`q_visits.review_*`): all `None` while
+/// nobody has reviewed it, and after its review is deleted.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ReviewColumns {
+    state: Option<String>,
+    comment: Option<String>,
+    at: Option<String>,
+    by: Option<String>,
+}
+
+impl QVisit {
+    fn set_review(&mut self, r: ReviewColumns) {
+        self.review_state = r.state;
+        self.review_comment = r.comment;
+        self.reviewed_at = r.at;
+        self.reviewed_by = r.by;
+    }
+}
+
+/// The rows of a set of records, by table. Reviews have no table: their columns go in
+/// their visits' rows.
 #[derive(Debug, Default, PartialEq)]
 struct Rows {
     households: Vec<QHousehold>,
     visits: Vec<QVisit>,
     aid: Vec<QAid>,
+    /// By visit id.
+    reviews: BTreeMap<String, ReviewColumns>,
 }
 
 /// A device's user and agency.
@@ -132,6 +158,7 @@ fn writers_of(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<Wri
         .filter_map(|s| match typed_row(s)? {
             TypedRow::Visit(v) => v.device_id,
             TypedRow::Aid(a) => a.device_id,
+            TypedRow::Review(r) => r.device_id,
             TypedRow::Household(_) => None,
         })
         .map(|d| d.to_string())
@@ -171,6 +198,12 @@ fn rows_of(states: &[&RecordState], writers: &Writers) -> Rows {
             Some(TypedRow::Aid(a)) => {
                 let (device_id, user_id, agency_id) = who(a.device_id);
                 rows.aid.push(aid(a, device_id, user_id, agency_id));
+            }
+            Some(TypedRow::Review(r)) => {
+                let (_, user_id, _) = who(r.device_id);
+                if let Some((visit, columns)) = review(r, user_id) {
+                    rows.reviews.insert(visit, columns);
+                }
             }
         }
     }
@@ -243,6 +276,24 @@ fn visit(
     }
 }
 
+/// The visit a review is of, and what its row keeps of it; `None` for a review that
+/// names no visit (it cannot be written so: `visit_id` is required).
+fn review(r: ReviewRow, user_id: Option<String>) -> Option<(String, ReviewColumns)> {
+    let visit = r.visit_id?;
+    if r.deleted {
+        return Some((visit, ReviewColumns::default()));
+    }
+    Some((
+        visit,
+        ReviewColumns {
+            state: r.state,
+            comment: r.comment,
+            at: r.reviewed_at,
+            by: user_id,
+        },
+    ))
+}
+
 fn aid(
     a: AidRow,
     device_id: Option<String>,
@@ -274,8 +325,18 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     if states.is_empty() {
         return Ok(());
     }
-    let writers = writers_of(conn, states)?;
-    let mut rows = rows_of(states, &writers);
+    // The stored reviews of the visits written without theirs: a review may come first.
+    let stored_reviews = reviews_of_visits(conn, states)?;
+    let with_reviews: Vec<&RecordState> = states
+        .iter()
+        .copied()
+        .chain(stored_reviews.iter())
+        .collect();
+    let writers = writers_of(conn, &with_reviews)?;
+    let mut rows = rows_of(&with_reviews, &writers);
+    for v in &mut rows.visits {
+        v.set_review(rows.reviews.remove(&v.id).unwrap_or_default());
+    }
     // A record's collection never changes, so its row can only be in its own table.
     let of = |c: Collection| -> Vec<String> {
         states
@@ -348,8 +409,48 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     let written: BTreeSet<&str> = visit_ids.iter().map(String::as_str).collect();
     remeasure(conn, &moved, &homes, &written)?;
 
+    // Reviews of visits stored earlier; one of a visit not stored yet waits for it (above).
+    for (visit, r) in std::mem::take(&mut rows.reviews) {
+        diesel::update(q_visits::table.find(&visit))
+            .set((
+                q_visits::review_state.eq(r.state),
+                q_visits::review_comment.eq(r.comment),
+                q_visits::reviewed_at.eq(r.at),
+                q_visits::reviewed_by.eq(r.by),
+            ))
+            .execute(conn)?;
+    }
+
     let touched: Vec<String> = touched.into_iter().collect();
     update_totals(conn, &touched)
+}
+
+/// The stored review records of the visits in `states` whose review is not among them.
+/// One lookup by primary key per chunk: a review's id is derived from its visit's.
+fn reviews_of_visits(
+    conn: &mut AnyConnection,
+    states: &[&RecordState],
+) -> DbResult<Vec<RecordState>> {
+    let in_batch: BTreeSet<RecordId> = states
+        .iter()
+        .filter(|s| s.collection == Collection::Reviews)
+        .map(|s| s.id)
+        .collect();
+    let wanted: Vec<RecordId> = states
+        .iter()
+        .filter(|s| s.collection == Collection::Visits)
+        .map(|s| review_id(s.id))
+        .filter(|id| !in_batch.contains(id))
+        .collect();
+    let mut out = Vec::new();
+    for chunk in wanted.chunks(record_rows::CHUNK) {
+        out.extend(
+            record_rows::load_many(conn, chunk)?
+                .into_values()
+                .filter(|s| s.collection == Collection::Reviews),
+        );
+    }
+    Ok(out)
 }
 
 /// A stored visit's id, household, GPS point and distance.
@@ -499,6 +600,7 @@ fn derive(rows: &mut Rows) {
     for v in &mut rows.visits {
         let home = homes.get(v.household_id.as_str()).copied().flatten();
         v.distance_m = point_distance_m(v.gps_point(), home);
+        v.set_review(rows.reviews.get(&v.id).cloned().unwrap_or_default());
     }
     for v in &rows.visits {
         totals
@@ -578,6 +680,7 @@ pub fn verify(conn: &mut AnyConnection) -> DbResult<Vec<String>> {
         expected.households.extend(rows.households);
         expected.visits.extend(rows.visits);
         expected.aid.extend(rows.aid);
+        expected.reviews.extend(rows.reviews);
         Ok(())
     })?;
     derive(&mut expected);
@@ -585,6 +688,7 @@ pub fn verify(conn: &mut AnyConnection) -> DbResult<Vec<String>> {
         households: q_households::table.order(q_households::id).load(conn)?,
         visits: q_visits::table.order(q_visits::id).load(conn)?,
         aid: q_aid::table.order(q_aid::id).load(conn)?,
+        reviews: BTreeMap::new(),
     };
     let mut out = Vec::new();
     diff(

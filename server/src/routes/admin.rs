@@ -1,4 +1,4 @@
-//! `/v1/admin/...`: agencies, areas, users, devices, audit log.
+//! `/v1/admin/...`: agencies, areas, users, devices, records, visit reviews, audit log.
 
 use actix_web::{HttpResponse, web};
 
@@ -11,6 +11,7 @@ use crate::api::assignments::{
 use crate::api::identity::{IdentityLookup, IdentityReadQuery, IdentityUpdate};
 use crate::api::imports::Refused;
 use crate::api::records::{RecordEdit, RejectedEdit};
+use crate::api::reviews::ReviewRequest;
 use crate::auth::Caller;
 use crate::csv_body::CsvBody;
 use crate::error::{ApiError, ErrorCode};
@@ -437,4 +438,37 @@ async fn edit_record(
             result: done.result,
         }),
     )
+}
+
+fn visit_in_path(path: &web::Path<String>) -> Result<RecordId, ApiError> {
+    path.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::RecordNotFound,
+            format!("no record {} in visits", path.as_str()),
+        )
+    })
+}
+
+/// `GET /v1/admin/visits/{id}/review`.
+pub async fn read_visit_review(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = visit_in_path(&path)?;
+    let v = super::with_conn(&state, move |c, _| admin::read_visit_review(c, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /v1/admin/visits/{id}/review`.
+pub async fn review_visit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = visit_in_path(&path)?;
+    let req = body.into_inner();
+    let v = super::with_conn(&state, move |c, _| admin::review_visit(c, &caller, id, req)).await?;
+    Ok(HttpResponse::Ok().json(v))
 }

@@ -91,7 +91,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/records/{collection}/{id}",
                     web::delete().to(admin::delete_record),
-                ),
+                )
+                .route(
+                    "/visits/{id}/review",
+                    web::get().to(admin::read_visit_review),
+                )
+                .route("/visits/{id}/review", web::post().to(admin::review_visit)),
         );
 }
 

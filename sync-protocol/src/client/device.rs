@@ -205,6 +205,12 @@ impl Client {
         display(self.replica.copy(id), &pending, self.device_id())
     }
 
+    /// The supervisor's review of visit `visit`, when one has reached the device: the
+    /// record of `reviews` whose id is derived from the visit's (docs/client.md, "Reviews").
+    pub fn review_of(&self, visit: RecordId) -> Option<RecordView> {
+        self.view(crate::review::review_id(visit))
+    }
+
     /// Every record the officer sees, by id.
     pub fn views(&self) -> Vec<RecordView> {
         let ids: BTreeSet<RecordId> = self

@@ -19,6 +19,7 @@ mod merge;
 mod personal_data;
 mod reports;
 mod retries;
+mod review;
 mod scope;
 mod slow_clients;
 mod storage_migration;

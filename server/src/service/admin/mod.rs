@@ -1,5 +1,5 @@
 //! Administration: agencies, users, devices, areas, households (their view, KK and NIK
-//! numbers, imports and edits) and the audit log, each limited by role.
+//! numbers, imports and edits), visit reviews and the audit log, each limited by role.
 //! Agency admins see and manage their own agency's officers; regency admins everything.
 //! One file per action.
 
@@ -26,6 +26,8 @@ mod read_audit_log;
 mod read_household;
 mod read_household_identity;
 mod read_record;
+mod read_visit_review;
+mod review_visit;
 mod revoke_device;
 mod set_household_identity;
 mod set_user_active;
@@ -52,6 +54,8 @@ pub use read_audit_log::read_audit_log;
 pub use read_household::read_household;
 pub use read_household_identity::read_household_identity;
 pub use read_record::read_record;
+pub use read_visit_review::read_visit_review;
+pub use review_visit::review_visit;
 pub use revoke_device::revoke_device;
 pub use set_household_identity::set_household_identity;
 pub use set_user_active::set_user_active;

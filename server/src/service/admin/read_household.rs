@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sync_protocol::RecordId;
+use sync_protocol::review::ReviewState;
 use sync_protocol::rows;
 
 use crate::api::reports::{AidReport, HouseholdReport, VisitReport};
@@ -93,7 +94,16 @@ fn household(h: HouseholdFacts, reporting: ReportingArgs, now: DateTime<Utc>) ->
 
 fn visit(v: VisitFacts, reporting: ReportingArgs) -> Result<VisitReport, ApiError> {
     let (kesehatan_score, pendidikan_score, pangan_score, papan_score, ekonomi_score) = v.scores;
+    let (review_state, review_comment, reviewed_at, reviewed_by) = v.review;
     Ok(VisitReport {
+        review_state: match review_state {
+            None => ReviewState::Received,
+            Some(s) => stored("review state", &s)?,
+        },
+        review_comment,
+        reviewed_at,
+        reviewed_by: writer::<UserId>("user id", reviewed_by)?,
+        amends: v.amends,
         location_suspect: rows::location_suspect(
             v.gps_mock,
             v.distance_m,
