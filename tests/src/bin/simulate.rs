@@ -92,11 +92,17 @@ fn main() -> ExitCode {
         (None, Some(backend)) => Target::Spawn {
             backend,
             instances: args.instances,
-            bin: args
-                .server_bin
-                .clone()
-                .map_or(ServerBin::SelfExe, ServerBin::Path),
-            pg_admin: std::env::var("KAMPUNG_TEST_PG_URL").ok().filter(|v| !v.is_empty()),
+            bin: match (&args.server_bin, std::env::current_exe()) {
+                (Some(p), _) => ServerBin::Path(p.clone()),
+                (None, Ok(me)) => ServerBin::Simulator(me),
+                (None, Err(e)) => {
+                    eprintln!("simulate: cannot find its own executable: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            pg_admin: std::env::var("KAMPUNG_TEST_PG_URL")
+                .ok()
+                .filter(|v| !v.is_empty()),
         },
         (None, None) => {
             eprintln!("simulate: give --server URL or --spawn sqlite|postgres");

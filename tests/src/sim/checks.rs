@@ -144,9 +144,9 @@ fn created_once(ledger: &Ledger, server: &BTreeMap<RecordId, RecordView>, f: &mu
         .collect();
     for (id, hh) in &ledger.created {
         match server.get(id) {
-            None => f
-                .violations
-                .push(format!("exactly once: acknowledged record {id} is not on the server")),
+            None => f.violations.push(format!(
+                "exactly once: acknowledged record {id} is not on the server"
+            )),
             Some(v) if household_of(v) != Some(*hh) => f.violations.push(format!(
                 "exactly once: record {id} is on the server under another household"
             )),
@@ -188,7 +188,10 @@ fn load_results(conn: &mut AnyConnection) -> anyhow::Result<BTreeMap<(DeviceId, 
             Stored {
                 status,
                 dot: v["dot"].as_u64(),
-                record: v["record_id"].as_str().and_then(|s| s.parse().ok()).map(RecordId),
+                record: v["record_id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .map(RecordId),
             },
         );
     }
@@ -259,13 +262,17 @@ fn stored_results(
             ));
             continue;
         }
-        applied.entry(record).or_default().push((dot, *device, *seq));
+        applied
+            .entry(record)
+            .or_default()
+            .push((dot, *device, *seq));
     }
     let ids: Vec<RecordId> = server.keys().copied().collect();
     let states = db::records::load_many(conn, &ids)?;
     for id in &ids {
         let Some(state) = states.get(id) else {
-            f.violations.push(format!("record {id} was pulled but is not stored"));
+            f.violations
+                .push(format!("record {id} was pulled but is not stored"));
             continue;
         };
         let mut writes = applied.remove(id).unwrap_or_default();
@@ -273,8 +280,9 @@ fn stored_results(
         check_record(state, &writes, &write_of, epoch, f);
     }
     for id in applied.keys() {
-        f.violations
-            .push(format!("record {id} has applied writes but no auditor copy"));
+        f.violations.push(format!(
+            "record {id} has applied writes but no auditor copy"
+        ));
     }
     f.checks.push(format!(
         "stored results of {} acknowledged writes; I1-I5 over {} records",
@@ -311,7 +319,11 @@ fn check_record<'a>(
             continue;
         };
         let same_epoch = w.epoch.is_none() || w.epoch == epoch;
-        let seen = if same_epoch && w.seen < dot { w.seen } else { 0 };
+        let seen = if same_epoch && w.seen < dot {
+            w.seen
+        } else {
+            0
+        };
         let mut h: BTreeSet<usize> = (0..i).filter(|&j| writes[j].0 <= seen).collect();
         for j in 0..i {
             if writes[j].1 == device && writes[j].2 < seq {
@@ -343,7 +355,11 @@ fn check_record<'a>(
             .filter(|&&i| !ws.iter().any(|&j| j != i && history[j].contains(&i)))
             .map(|&i| (writes[i].1, writes[i].2))
             .collect();
-        let siblings = state.registers.get(reg).map(|r| r.siblings.as_slice()).unwrap_or(&[]);
+        let siblings = state
+            .registers
+            .get(reg)
+            .map(|r| r.siblings.as_slice())
+            .unwrap_or(&[]);
         let kept: BTreeSet<(DeviceId, u64)> =
             siblings.iter().map(|s| (s.dot.device, s.dot.seq)).collect();
         if let Some(w) = live.difference(&kept).next() {
@@ -425,7 +441,11 @@ fn dump(conn: &mut AnyConnection) -> anyhow::Result<String> {
 
 /// I6: old pushes sent again are answered `duplicate` with their first dots, and (with the
 /// database) leave it exactly as it was.
-fn replay(world: &mut World, conn: Option<&mut AnyConnection>, f: &mut Findings) -> anyhow::Result<()> {
+fn replay(
+    world: &mut World,
+    conn: Option<&mut AnyConnection>,
+    f: &mut Findings,
+) -> anyhow::Result<()> {
     let mut conn = conn;
     let before = match conn.as_deref_mut() {
         Some(c) => Some(dump(c)?),
@@ -440,8 +460,9 @@ fn replay(world: &mut World, conn: Option<&mut AnyConnection>, f: &mut Findings)
         };
         sent += 1;
         if status != 200 {
-            f.violations
-                .push(format!("I6: an old push sent again was answered {status}: {answer}"));
+            f.violations.push(format!(
+                "I6: an old push sent again was answered {status}: {answer}"
+            ));
             continue;
         }
         let resp: PushResponse = serde_json::from_value(answer)?;
@@ -460,15 +481,16 @@ fn replay(world: &mut World, conn: Option<&mut AnyConnection>, f: &mut Findings)
     if let (Some(c), Some(before)) = (conn, before) {
         let after = dump(c)?;
         if after != before {
-            f.violations.push(
-                "I6 idempotency: sending old pushes again changed the database".into(),
-            );
+            f.violations
+                .push("I6 idempotency: sending old pushes again changed the database".into());
         }
-        f.checks
-            .push(format!("I6: {sent} old pushes sent again, database unchanged"));
+        f.checks.push(format!(
+            "I6: {sent} old pushes sent again, database unchanged"
+        ));
     } else {
-        f.checks
-            .push(format!("I6: {sent} old pushes sent again, answered as duplicates"));
+        f.checks.push(format!(
+            "I6: {sent} old pushes sent again, answered as duplicates"
+        ));
     }
     Ok(())
 }

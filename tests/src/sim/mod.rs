@@ -111,16 +111,13 @@ pub fn run(cfg: &Config) -> anyhow::Result<Outcome> {
             let db = Db::fresh(*backend, pg_admin.as_deref())?;
             let mut running = Vec::new();
             let first = Instance::start(bin, &db)?;
-            let password = servers::first_admin(&http::Http::default(), &first.base, &db.dir.join("data"))?;
+            let password =
+                servers::first_admin(&http::Http::default(), &first.base, &db.dir.join("data"))?;
             running.push(Some(first));
             for _ in 1..*instances {
                 running.push(Some(Instance::start(bin, &db)?));
             }
-            let bases = running
-                .iter()
-                .flatten()
-                .map(|i| i.base.clone())
-                .collect();
+            let bases = running.iter().flatten().map(|i| i.base.clone()).collect();
             let url = db.url.clone();
             (
                 Servers {

@@ -47,6 +47,9 @@ pub struct Net {
     pub kill_after_push: Option<usize>,
     /// Set by the network when it killed an instance, for the world to restart it.
     pub killed: Option<usize>,
+    /// The server processes the simulator started, by instance (empty when given an
+    /// address).
+    pub instances: Vec<Option<super::servers::Instance>>,
 }
 
 impl Net {
@@ -57,7 +60,12 @@ impl Net {
         uuid::Builder::from_random_bytes(b).into_uuid()
     }
 
-    fn send(&mut self, instance: usize, token: &str, req: &Request) -> anyhow::Result<(u16, Value)> {
+    fn send(
+        &mut self,
+        instance: usize,
+        token: &str,
+        req: &Request,
+    ) -> anyhow::Result<(u16, Value)> {
         let base = &self.bases[instance];
         match req {
             Request::Push { body } => self.http.raw(
@@ -158,9 +166,12 @@ impl SimDevice {
 
     fn refresh_token(&mut self, net: &mut Net) -> anyhow::Result<()> {
         let url = format!("{}/v1/auth/refresh", net.bases[self.instance]);
-        let (st, v) = net
-            .http
-            .json("POST", &url, None, Some(&json!({"refresh_token": self.refresh})))?;
+        let (st, v) = net.http.json(
+            "POST",
+            &url,
+            None,
+            Some(&json!({"refresh_token": self.refresh})),
+        )?;
         if st == 200 {
             self.token = v["access_token"].as_str().unwrap_or_default().to_owned();
             self.refresh = v["refresh_token"].as_str().unwrap_or_default().to_owned();
@@ -191,7 +202,8 @@ impl SimDevice {
                 Request::Stopped(code) => return Ok(self.end(SyncEnd::Stopped(code.clone()))),
                 Request::NewInstallation(reason) => {
                     let id = DeviceId(net.uuid());
-                    net.log.push(format!("{} new installation ({reason:?})", self.label));
+                    net.log
+                        .push(format!("{} new installation ({reason:?})", self.label));
                     self.login(net, id)?;
                     self.client.new_installation(id);
                     for p in self.client.outbox().pending() {
@@ -215,7 +227,8 @@ impl SimDevice {
                         Refusal::SignIn => self.login(net, self.client.device_id())?,
                         Refusal::Retry(_) => lost += 1,
                         Refusal::Stop => {
-                            net.log.push(format!("{} stopped: {status} {code}", self.label));
+                            net.log
+                                .push(format!("{} stopped: {status} {code}", self.label));
                         }
                     }
                 }
@@ -245,8 +258,16 @@ impl SimDevice {
     /// Sends a request through the faulty network; `None` when no answer reaches the
     /// device.
     fn exchange(&mut self, net: &mut Net, req: &Request, faults: bool) -> Option<(u16, Value)> {
-        let fault = if faults { net.faults.draw(&mut net.rng) } else { None };
-        let what = if matches!(req, Request::Push { .. }) { "push" } else { "pull" };
+        let fault = if faults {
+            net.faults.draw(&mut net.rng)
+        } else {
+            None
+        };
+        let what = if matches!(req, Request::Push { .. }) {
+            "push"
+        } else {
+            "pull"
+        };
         if let Some(f) = fault {
             net.log.push(format!("{} {what}: {}", self.label, f.name()));
         }
@@ -266,7 +287,13 @@ impl SimDevice {
         if matches!(req, Request::Push { .. }) && net.kill_after_push == Some(self.instance) {
             net.kill_after_push = None;
             net.killed = Some(self.instance);
-            net.log.push(format!("{} push reached the server; server killed", self.label));
+            if let Some(Some(i)) = net.instances.get_mut(self.instance) {
+                i.kill();
+            }
+            net.log.push(format!(
+                "{} push reached the server; server killed",
+                self.label
+            ));
             return None;
         }
         if fault == Some(Fault::DropResponse) {
@@ -292,9 +319,10 @@ impl SimDevice {
             return;
         }
         let Ok(resp) = serde_json::from_value::<PushResponse>(answer) else {
-            net.ledger
-                .violations
-                .push(format!("{}: a late push's answer does not parse", self.label));
+            net.ledger.violations.push(format!(
+                "{}: a late push's answer does not parse",
+                self.label
+            ));
             return;
         };
         let device = self.client.device_id();
@@ -340,9 +368,12 @@ impl SimDevice {
                         Status::Duplicate => r.original_status.unwrap_or(Status::Duplicate),
                         s => s,
                     };
-                    net.counters.count_result(r.status, status, r.error.as_ref());
+                    net.counters
+                        .count_result(r.status, status, r.error.as_ref());
                     if matches!(status, Status::Applied | Status::Conflict) {
-                        net.ledger.acked.insert((device, r.seq), Heard { status, dot: r.dot });
+                        net.ledger
+                            .acked
+                            .insert((device, r.seq), Heard { status, dot: r.dot });
                         if let Some(w) = net.ledger.writes.get(&(device, r.seq))
                             && w.registers.contains_key("household_id")
                         {

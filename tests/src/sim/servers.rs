@@ -75,9 +75,9 @@ impl Drop for Db {
 /// How to start a server process.
 #[derive(Clone, Debug)]
 pub enum ServerBin {
-    /// The simulator's own executable with [`SERVE_ARG`]: the server library linked into it,
+    /// A `simulate` executable with [`SERVE_ARG`]: the server library linked into it,
     /// started as `kampung-sync serve` starts it, in a process of its own.
-    SelfExe,
+    Simulator(PathBuf),
     /// A `kampung-sync` binary.
     Path(PathBuf),
 }
@@ -93,8 +93,8 @@ impl Instance {
     /// Starts one on `db` and waits until it listens.
     pub fn start(bin: &ServerBin, db: &Db) -> anyhow::Result<Instance> {
         let mut cmd = match bin {
-            ServerBin::SelfExe => {
-                let mut c = Command::new(std::env::current_exe()?);
+            ServerBin::Simulator(p) => {
+                let mut c = Command::new(p);
                 c.arg(SERVE_ARG);
                 c
             }
@@ -178,8 +178,8 @@ pub fn serve_in_process(flags: Vec<String>) -> anyhow::Result<()> {
 /// as the server requires before any administration; returns the new password.
 pub fn first_admin(http: &Http, base: &str, data_dir: &Path) -> anyhow::Result<String> {
     let file = data_dir.join("first-admin-password");
-    let one_time = std::fs::read_to_string(&file)
-        .with_context(|| format!("reading {}", file.display()))?;
+    let one_time =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let one_time = one_time.trim();
     let device = Uuid::new_v4();
     let (st, body) = http.json(

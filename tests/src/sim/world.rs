@@ -28,7 +28,7 @@ pub struct Servers {
     pub db: Option<Db>,
     /// How instances are started, when the simulator starts them.
     pub bin: Option<ServerBin>,
-    /// The running instances (empty when given an address).
+    /// The running instances (empty when given an address); moved into [`Net`] at set-up.
     pub instances: Vec<Option<Instance>>,
     /// The database URL, when known: the deep checks read it.
     pub db_url: Option<String>,
@@ -89,6 +89,7 @@ impl World {
             log: Vec::new(),
             kill_after_push: None,
             killed: None,
+            instances: std::mem::take(&mut servers.instances),
         };
         let base = net.bases[0].clone();
         let device = net.uuid();
@@ -152,7 +153,10 @@ impl World {
             w.console_write(OpKind::Put, id, None, fields)?;
             w.households.push(id);
             let officer = i % officers;
-            csv.push_str(&format!("{id},{},first assignment\n", w.officers[officer].user));
+            csv.push_str(&format!(
+                "{id},{},first assignment\n",
+                w.officers[officer].user
+            ));
             w.net.ledger.owner.insert(id, Some(officer));
         }
         let (st, body) = w.net.http.raw(
@@ -242,7 +246,10 @@ impl World {
                 epoch,
             },
         );
-        let status = answer["result"]["status"].as_str().unwrap_or("?").to_owned();
+        let status = answer["result"]["status"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
         self.net
             .log
             .push(format!("console {kind:?} {id} seq {seq}: {status}"));
@@ -274,12 +281,12 @@ impl World {
         let (Some(bin), Some(db)) = (&self.servers.bin, &self.servers.db) else {
             return Err(anyhow!("only a server the simulator started can be killed"));
         };
-        if let Some(Some(old)) = self.servers.instances.get_mut(i) {
+        if let Some(Some(old)) = self.net.instances.get_mut(i) {
             old.kill();
         }
         let new = Instance::start(bin, db)?;
         self.net.bases[i] = new.base.clone();
-        self.servers.instances[i] = Some(new);
+        self.net.instances[i] = Some(new);
         self.net.counters.kills += 1;
         self.net.log.push(format!("instance {i} restarted"));
         Ok(())
@@ -317,7 +324,9 @@ impl World {
                 self.net.ledger.owner.insert(h, None);
                 self.net.ledger.taken.insert(h);
                 self.net.counters.unassigned += 1;
-                self.net.log.push(format!("admin ended the assignment of {h}"));
+                self.net
+                    .log
+                    .push(format!("admin ended the assignment of {h}"));
             }
         }
         let unassigned: Vec<RecordId> = self
@@ -335,7 +344,12 @@ impl World {
             let h = self.households[self.net.rng.usize(..self.households.len())];
             let read = self.admin_get(&format!("/v1/admin/records/households/{h}"))?;
             let phone = PHONES[self.net.rng.usize(..PHONES.len())];
-            self.console_write(OpKind::Patch, h, Some(&read["ctx"]), json!({"phone": phone}))?;
+            self.console_write(
+                OpKind::Patch,
+                h,
+                Some(&read["ctx"]),
+                json!({"phone": phone}),
+            )?;
             self.net.counters.console_edits += 1;
         }
         Ok(())
@@ -407,10 +421,11 @@ impl World {
                         .log
                         .push(format!("{} gave up syncing", self.devices[i].label));
                 }
-                SyncEnd::Stopped(code) => self.net.ledger.violations.push(format!(
-                    "{} stopped syncing: {code}",
-                    self.devices[i].label
-                )),
+                SyncEnd::Stopped(code) => self
+                    .net
+                    .ledger
+                    .violations
+                    .push(format!("{} stopped syncing: {code}", self.devices[i].label)),
             }
         }
         Ok(())
@@ -442,13 +457,25 @@ impl World {
             let f = json!({"household_id": h, "visited_at": at, "outcome": outcome,
                            "kesehatan_score": 1 + self.net.rng.u8(..5)});
             self.net.counters.visits += 1;
-            (OpKind::Put, Collection::Visits, RecordId(self.net.uuid()), f, "visit")
+            (
+                OpKind::Put,
+                Collection::Visits,
+                RecordId(self.net.uuid()),
+                f,
+                "visit",
+            )
         } else if r < 0.55 && !supervisor {
             let kind = AID_KINDS[self.net.rng.usize(..AID_KINDS.len())];
             let f = json!({"household_id": h, "given_at": at, "kind": kind,
                            "value_rupiah": 50_000 * (1 + self.net.rng.u64(..10))});
             self.net.counters.aid += 1;
-            (OpKind::Put, Collection::Aid, RecordId(self.net.uuid()), f, "aid")
+            (
+                OpKind::Put,
+                Collection::Aid,
+                RecordId(self.net.uuid()),
+                f,
+                "aid",
+            )
         } else {
             let f = match self.net.rng.usize(..4) {
                 0 | 1 => json!({"phone": PHONES[self.net.rng.usize(..PHONES.len())]}),
@@ -456,7 +483,13 @@ impl World {
                 _ => json!({"welfare_decile": 1 + self.net.rng.u8(..10)}),
             };
             self.net.counters.household_edits += 1;
-            (OpKind::Patch, Collection::Households, h, f, "household edit")
+            (
+                OpKind::Patch,
+                Collection::Households,
+                h,
+                f,
+                "household edit",
+            )
         };
         let fields: Map<String, Value> = fields.as_object().cloned().unwrap_or_default();
         let d = &mut self.devices[i];
@@ -509,7 +542,9 @@ impl World {
             }
             quiet = if changed { 0 } else { quiet + 1 };
             if quiet >= 2 && self.auditor_caught_up()? {
-                self.net.log.push(format!("settled after {} rounds", round + 1));
+                self.net
+                    .log
+                    .push(format!("settled after {} rounds", round + 1));
                 return Ok(());
             }
             if round > 2 {
