@@ -506,3 +506,133 @@ pub fn head_position(url: &str) -> anyhow::Result<Option<(i64, i64)>> {
         .optional()?;
     Ok(head)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The oracle of I1-I5 must be able to fail: a server state that drops a live write, keeps
+    //! a superseded one or reuses a dot is reported, under the right invariant.
+
+    use serde_json::json;
+    use sync_protocol::state::{EXISTS, Register, Sibling};
+    use sync_protocol::wire::OpKind;
+    use sync_protocol::{Collection, Dot, Hlc};
+    use uuid::Uuid;
+
+    use super::*;
+
+    const A: DeviceId = DeviceId(Uuid::from_u128(0xA));
+    const B: DeviceId = DeviceId(Uuid::from_u128(0xB));
+
+    fn write(kind: OpKind, phone: &str, seen: u64) -> Write {
+        let mut registers = BTreeMap::new();
+        registers.insert("phone".to_owned(), json!({"phone": phone}));
+        registers.insert(EXISTS.to_owned(), json!(true));
+        Write {
+            record: RecordId(Uuid::from_u128(1)),
+            kind,
+            registers,
+            seen,
+            epoch: None,
+        }
+    }
+
+    type Writes = BTreeMap<(DeviceId, u64), Write>;
+
+    /// A#1 puts (dot 1); B#1, having seen it, patches (dot 2); A#2, having seen only dot 1,
+    /// patches too (dot 3): B#1 and A#2 are concurrent, A#1 is superseded everywhere.
+    fn history() -> (Writes, Vec<(u64, DeviceId, u64)>) {
+        let mut w = BTreeMap::new();
+        w.insert((A, 1), write(OpKind::Put, "0811", 0));
+        w.insert((B, 1), write(OpKind::Patch, "0812", 1));
+        w.insert((A, 2), write(OpKind::Patch, "0813", 1));
+        (w, vec![(1, A, 1), (2, B, 1), (3, A, 2)])
+    }
+
+    fn sibling(dot: u64, device: DeviceId, seq: u64, value: Value) -> Sibling {
+        Sibling {
+            dot: Dot {
+                server: dot,
+                device,
+                seq,
+            },
+            hlc: Hlc::default(),
+            order_hlc: Hlc::default(),
+            clock_skew: false,
+            value,
+        }
+    }
+
+    fn state(phone: Vec<Sibling>, exists: Vec<Sibling>, version: u64) -> RecordState {
+        let mut registers = BTreeMap::new();
+        registers.insert("phone".to_owned(), Register { siblings: phone });
+        registers.insert(EXISTS.to_owned(), Register { siblings: exists });
+        RecordState {
+            id: RecordId(Uuid::from_u128(1)),
+            collection: Collection::Households,
+            version,
+            registers,
+        }
+    }
+
+    fn verdict(s: &RecordState, dots: &[(u64, DeviceId, u64)]) -> Vec<String> {
+        let (w, _) = history();
+        let mut f = Findings::default();
+        check_record(s, dots, &|d, q| w.get(&(d, q)), None, &mut f);
+        f.violations
+    }
+
+    fn live() -> (Vec<Sibling>, Vec<Sibling>) {
+        (
+            vec![
+                sibling(2, B, 1, json!({"phone": "0812"})),
+                sibling(3, A, 2, json!({"phone": "0813"})),
+            ],
+            vec![sibling(2, B, 1, json!(true)), sibling(3, A, 2, json!(true))],
+        )
+    }
+
+    #[test]
+    fn the_maximal_writes_pass() {
+        let (phone, exists) = live();
+        let (_, dots) = history();
+        assert_eq!(
+            verdict(&state(phone, exists, 3), &dots),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_dropped_concurrent_write_is_a_lost_update() {
+        let (mut phone, exists) = live();
+        phone.pop();
+        let (_, dots) = history();
+        let v = verdict(&state(phone, exists, 3), &dots);
+        assert!(v.iter().any(|e| e.starts_with("I1")), "{v:?}");
+    }
+
+    #[test]
+    fn a_superseded_write_kept_is_imprecise() {
+        let (mut phone, exists) = live();
+        phone.push(sibling(1, A, 1, json!({"phone": "0811"})));
+        let (_, dots) = history();
+        let v = verdict(&state(phone, exists, 3), &dots);
+        assert!(v.iter().any(|e| e.starts_with("I3")), "{v:?}");
+        assert!(v.iter().any(|e| e.starts_with("I4")), "two of A's: {v:?}");
+    }
+
+    #[test]
+    fn a_dot_given_twice_is_reported() {
+        let (phone, exists) = live();
+        let v = verdict(&state(phone, exists, 3), &[(1, A, 1), (2, B, 1), (2, A, 2)]);
+        assert!(v.iter().any(|e| e.starts_with("I5")), "{v:?}");
+    }
+
+    #[test]
+    fn a_value_other_than_the_one_written_is_reported() {
+        let (mut phone, exists) = live();
+        phone[0].value = json!({"phone": "0899"});
+        let (_, dots) = history();
+        let v = verdict(&state(phone, exists, 3), &dots);
+        assert!(v.iter().any(|e| e.starts_with("value")), "{v:?}");
+    }
+}
