@@ -137,9 +137,11 @@ fn convergence(world: &World, server: &BTreeMap<RecordId, RecordView>, f: &mut F
 /// Every visit and aid record a device heard accepted is on the server, with its
 /// household; and the server has no such record that no device heard accepted.
 fn created_once(ledger: &Ledger, server: &BTreeMap<RecordId, RecordView>, f: &mut Findings) {
+    // Only this run's households: a server given by address may hold earlier runs'.
     let on_server: BTreeSet<RecordId> = server
         .values()
         .filter(|v| v.collection != "households")
+        .filter(|v| household_of(v).is_some_and(|h| ledger.owner.contains_key(&h)))
         .map(|v| v.id)
         .collect();
     for (id, hh) in &ledger.created {
