@@ -130,6 +130,13 @@ pub trait BatchStore {
         let _ = (op, old, new);
         Ok(None)
     }
+    /// Whether the pushing device may be shown `state` in a result: a refused write, or a
+    /// duplicate of one made before the record left the device's scope, must not carry the
+    /// record's current values to a device that no longer holds it. Every record by default.
+    fn may_see(&self, state: &RecordState) -> bool {
+        let _ = state;
+        true
+    }
 }
 
 /// Processes one push batch exactly once: retries are answered as duplicates with their
@@ -210,7 +217,10 @@ pub fn process_batch<S: BatchStore>(
             }
             Admission::Duplicate(original) => {
                 let record = match original.record_id {
-                    Some(id) => store.load(id)?.map(|s| RecordView::from(&s)),
+                    Some(id) => store
+                        .load(id)?
+                        .filter(|s| store.may_see(s))
+                        .map(|s| RecordView::from(&s)),
                     None => None,
                 };
                 results.push(OpResult {
@@ -227,7 +237,11 @@ pub fn process_batch<S: BatchStore>(
             Admission::Next => {
                 let (stored, state, current) =
                     process_one(store, device, env, &known_desa, &received, record_id)?;
-                let view = state.as_ref().or(current.as_ref()).map(RecordView::from);
+                let view = state
+                    .as_ref()
+                    .or(current.as_ref())
+                    .filter(|s| store.may_see(s))
+                    .map(RecordView::from);
                 results.push(OpResult {
                     original_status: None,
                     dot: stored.dot,

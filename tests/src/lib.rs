@@ -23,6 +23,7 @@ pub mod client_transport;
 pub mod doc_blocks;
 pub mod logs;
 mod shared;
+pub mod sim;
 pub use shared::{PG_ENV, WAIT, pg_admin_url, pg_lock_waiters, wait_until};
 
 /// The token secret every test server shares, so that two instances accept each other's

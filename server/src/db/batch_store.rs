@@ -305,6 +305,10 @@ impl BatchStore for DbBatchStore<'_> {
         )))
     }
 
+    fn may_see(&self, state: &RecordState) -> bool {
+        household_of(state).is_none_or(|h| self.scope.contains(&h))
+    }
+
     fn seq_reuse_detected(&mut self, seq: u64) -> DbResult<()> {
         tracing::warn!(device = %self.device, seq, "sequence number reused with different content: reinstalled or cloned device");
         devices::note_seq_reuse(self.conn, self.device)

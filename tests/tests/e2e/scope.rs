@@ -14,6 +14,8 @@ use crate::merge::{hold_record_lock, release};
 kampung_sync_tests::on_both_backends!(
     an_officer_pulls_only_the_households_assigned_to_them,
     a_write_outside_the_scope_is_refused_and_held_while_the_rest_of_the_batch_applies,
+    a_push_answer_shows_nothing_of_a_household_outside_the_scope,
+    a_household_that_comes_and_goes_between_two_pulls_ends_as_its_last_move_left_it,
     a_household_that_enters_the_scope_comes_with_its_history_once,
     a_reassigned_household_is_removed_from_the_old_device_and_its_later_changes_stay_away,
     a_reassignment_racing_the_old_officers_push_neither_loses_nor_silently_accepts_it,
@@ -249,6 +251,92 @@ fn a_write_outside_the_scope_is_refused_and_held_while_the_rest_of_the_batch_app
         h1["fields"]["notes"],
         Value::Null,
         "the refused patch changed nothing"
+    );
+}
+
+/// Found by the simulator: a refused write's result carried the household as it now stands
+/// (the new officer's edits) to the device that lost it, and so did a resend of a write made
+/// before the household was reassigned.
+fn a_push_answer_shows_nothing_of_a_household_outside_the_scope(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    let rina = Device::officer(&s, "rina");
+    assign(&s, &r.admin, r.households[0], &dewi.user_id);
+    let own = vec![visit(dewi.next_seq(), r.households[0])];
+    let first = dewi.push_ok(&s, own.clone());
+    assert!(first["results"][0]["record"].is_object(), "{first}");
+    assign(&s, &r.admin, r.households[0], &rina.user_id);
+    let patch = vec![patch_household(
+        dewi.next_seq(),
+        r.households[1],
+        1,
+        Some(&r.epoch),
+        json!({"notes": "tidak di rumah"}),
+    )];
+    for _ in 0..2 {
+        let refused = dewi.push_ok(&s, patch.clone());
+        let result = &refused["results"][0];
+        assert_eq!(
+            result["error"]["code"]
+                .as_str()
+                .or(result["status"].as_str()),
+            Some("out_of_scope"),
+            "{refused}"
+        );
+        assert!(
+            result.get("record").is_none(),
+            "a refused write carries no record of the household: {refused}"
+        );
+    }
+    let again = dewi.push_ok(&s, own);
+    assert_eq!(statuses(&again), ["duplicate"], "{again}");
+    assert!(
+        again["results"][0].get("record").is_none(),
+        "a resend shows nothing of a household reassigned since: {again}"
+    );
+}
+
+/// Found by the simulator: a household taken away and given back between two pulls came in
+/// one page as both changes and removals, and the client, applying removals last, dropped it.
+fn a_household_that_comes_and_goes_between_two_pulls_ends_as_its_last_move_left_it(b: Backend) {
+    let db = TestDb::new(b);
+    let s = TestServer::start(&db);
+    let r = regency(&s);
+    let mut dewi = Device::officer(&s, "dewi");
+    let rina = Device::officer(&s, "rina");
+    assign(&s, &r.admin, r.households[0], &dewi.user_id);
+    assert_eq!(dewi.pull_all(&s).len(), 2, "the household and its visit");
+    // Away and back: h0 stays; given and taken: h1 never arrives.
+    assign(&s, &r.admin, r.households[0], &rina.user_id);
+    assign(&s, &r.admin, r.households[0], &dewi.user_id);
+    assign(&s, &r.admin, r.households[1], &dewi.user_id);
+    assign(&s, &r.admin, r.households[1], &rina.user_id);
+    let (st, page) = dewi.pull_page(&s, None);
+    assert_eq!(st, 200, "{page}");
+    assert_eq!(page["has_more"], false, "{page}");
+    let changed = households_in(page["changes"].as_array().unwrap());
+    assert_eq!(changed, [r.households[0].to_string()], "{page}");
+    let removed: Vec<&str> = page["removals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    let changed_ids: Vec<&str> = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        removed.iter().all(|g| !changed_ids.contains(g)),
+        "a record is either changed or removed in one page: {page}"
+    );
+    assert!(
+        removed.contains(&r.households[1].to_string().as_str()),
+        "the household given and taken again is removed: {page}"
     );
 }
 

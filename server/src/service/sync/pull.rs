@@ -111,20 +111,24 @@ fn merge(
             let Some((r, at)) = records.next() else { break };
             last = at;
             if sent(&r) {
-                out_changes.push(r);
+                out_changes.push((r, taken));
             }
         } else {
             let Some(g) = removed.next() else { break };
             last = g.position();
-            out_removals.push(Removal {
-                id: g.record_id.parse().map_err(|_| {
-                    ApiError::internal(format!("removal of `{}`: not a record id", g.record_id))
-                })?,
-                collection: g.collection,
-            });
+            out_removals.push((
+                Removal {
+                    id: g.record_id.parse().map_err(|_| {
+                        ApiError::internal(format!("removal of `{}`: not a record id", g.record_id))
+                    })?,
+                    collection: g.collection,
+                },
+                taken,
+            ));
         }
         taken += 1;
     }
+    let (out_changes, out_removals) = latest_only(out_changes, out_removals);
     let left = records.peek().is_some() || removed.peek().is_some();
     let has_more = left || page.has_more || removals_more;
     // With nothing left of either, the cursor may move up to where the records' page ended
@@ -132,4 +136,40 @@ fn merge(
     // left here, and removals below the horizon were all read.
     let next = if has_more { last } else { page.next.max(last) };
     Ok((out_changes, out_removals, next, has_more))
+}
+
+/// A record both changed and removed within one page (a household that left the scope and
+/// came back between two pulls, or came and left) keeps only its later event, by its place
+/// in the change order: the page's two lists do not tell a client which came first.
+fn latest_only(
+    changes: Vec<(Box<serde_json::value::RawValue>, usize)>,
+    removals: Vec<(Removal, usize)>,
+) -> (Vec<Box<serde_json::value::RawValue>>, Vec<Removal>) {
+    use std::collections::BTreeMap;
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: sync_protocol::RecordId,
+    }
+    let id_of =
+        |r: &serde_json::value::RawValue| serde_json::from_str::<Id>(r.get()).ok().map(|i| i.id);
+    let mut last: BTreeMap<sync_protocol::RecordId, usize> = BTreeMap::new();
+    for (r, at) in &changes {
+        if let Some(id) = id_of(r) {
+            last.insert(id, (*at).max(last.get(&id).copied().unwrap_or(0)));
+        }
+    }
+    for (g, at) in &removals {
+        last.insert(g.id, (*at).max(last.get(&g.id).copied().unwrap_or(0)));
+    }
+    let changes = changes
+        .into_iter()
+        .filter(|(r, at)| id_of(r).is_none_or(|id| last.get(&id) == Some(at)))
+        .map(|(r, _)| r)
+        .collect();
+    let removals = removals
+        .into_iter()
+        .filter(|(g, at)| last.get(&g.id) == Some(at))
+        .map(|(g, _)| g)
+        .collect();
+    (changes, removals)
 }
