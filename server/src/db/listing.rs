@@ -7,11 +7,11 @@
 //! first (by id), then the rest by key; descending is exactly the reverse.
 
 use diesel::QueryableByName;
+use diesel::RunQueryDsl;
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Bool, Double, Text};
 use diesel::sqlite::Sqlite;
-use diesel::RunQueryDsl;
 
 use super::{AnyConnection, DbResult};
 
@@ -130,7 +130,11 @@ fn segment_sql(
     after: Option<&After>,
     limit: i64,
 ) -> (String, Vec<Bind>) {
-    let (cmp, dir) = if order.desc { ("<", "DESC") } else { (">", "ASC") };
+    let (cmp, dir) = if order.desc {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     let id = source.id;
     let mut binds = filter.binds.clone();
     let mut cond = vec![filter.sql()];
@@ -147,7 +151,11 @@ fn segment_sql(
             if order.nullable {
                 cond.push(format!("{key} IS NOT NULL"));
             }
-            if let Some(After { key: Some(k), id: after_id }) = after {
+            if let Some(After {
+                key: Some(k),
+                id: after_id,
+            }) = after
+            {
                 cond.push(format!("({key}, {id}) {cmp} (?, ?)"));
                 binds.push(k.clone());
                 binds.push(Bind::Text(after_id.clone()));

@@ -28,11 +28,7 @@ where
 {
     match super::with_conn(&state, f).await? {
         Listed::Page(page) => Ok(HttpResponse::Ok().json(page)),
-        Listed::Csv(query) => Ok(csv_export::stream_list(
-            state.pool.clone(),
-            filename,
-            query,
-        )),
+        Listed::Csv(query) => Ok(csv_export::stream_list(state.pool.clone(), filename, query)),
     }
 }
 

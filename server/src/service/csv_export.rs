@@ -89,10 +89,7 @@ pub fn write_line(out: &mut Vec<u8>, cells: &[Cell]) {
 /// The header line of `names`.
 pub fn header_line(names: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
-    let cells: Vec<Cell> = names
-        .iter()
-        .map(|h| Cell::Plain((*h).to_owned()))
-        .collect();
+    let cells: Vec<Cell> = names.iter().map(|h| Cell::Plain((*h).to_owned())).collect();
     write_line(&mut out, &cells);
     out
 }

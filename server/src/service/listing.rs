@@ -164,7 +164,8 @@ pub fn decode_cursor(raw: Option<&str>, sort: &Sort) -> Result<Option<After>, Ap
         (Value::Null, true, _) if sort.key.nullable => None,
         (Value::String(s), true, false) => Some(Bind::Text(s.clone())),
         (Value::Number(n), true, true) => Some(Bind::Int(
-            n.as_i64().ok_or_else(|| bad("not a cursor this list issued"))?,
+            n.as_i64()
+                .ok_or_else(|| bad("not a cursor this list issued"))?,
         )),
         _ => return Err(bad("not a cursor this list issued")),
     };
@@ -189,7 +190,11 @@ pub fn time_bound(param: &str, raw: &str, end: bool) -> Result<String, ApiError>
             format!("`{param}`: `{raw}` is neither an RFC 3339 time nor a date YYYY-MM-DD"),
         )
     })?;
-    let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
     let start = day
         .and_hms_opt(0, 0, 0)
         .ok_or_else(|| ApiError::internal("midnight"))?
@@ -336,7 +341,11 @@ impl<L: List> Query<L> {
     }
 
     /// The answer: one page of JSON now, or the query for the CSV stream.
-    pub fn answer(mut self, conn: &mut AnyConnection, format: Format) -> Result<Listed<L>, ApiError> {
+    pub fn answer(
+        mut self,
+        conn: &mut AnyConnection,
+        format: Format,
+    ) -> Result<Listed<L>, ApiError> {
         match format {
             Format::Csv => Ok(Listed::Csv(self)),
             Format::Json => {
@@ -395,10 +404,16 @@ pub fn time_conditions(
     to: Option<&str>,
 ) -> Result<(), ApiError> {
     if let Some(from) = from {
-        f.and(&format!("{column} >= ?"), [Bind::Text(time_bound("from", from, false)?)]);
+        f.and(
+            &format!("{column} >= ?"),
+            [Bind::Text(time_bound("from", from, false)?)],
+        );
     }
     if let Some(to) = to {
-        f.and(&format!("{column} < ?"), [Bind::Text(time_bound("to", to, true)?)]);
+        f.and(
+            &format!("{column} < ?"),
+            [Bind::Text(time_bound("to", to, true)?)],
+        );
     }
     Ok(())
 }

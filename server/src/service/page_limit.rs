@@ -25,5 +25,9 @@ pub fn page_limit(asked: Option<i64>, default: u32, max: u32) -> Result<i64, Api
 /// size (sync-protocol.md 7.5), and a pull page says itself whether more follow, so it is
 /// lowered rather than refused.
 pub fn pull_limit(asked: Option<i64>, page_size: u32) -> Result<i64, ApiError> {
-    page_limit(asked.map(|n| n.min(i64::from(page_size))), page_size, page_size)
+    page_limit(
+        asked.map(|n| n.min(i64::from(page_size))),
+        page_size,
+        page_size,
+    )
 }

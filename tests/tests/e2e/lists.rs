@@ -223,8 +223,14 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
 
     // Households: by head's name over pages of two, each once, in order.
     let all = all_pages(s, &admin, "/v1/admin/households", 2);
-    let names: Vec<&str> = all.iter().map(|h| h["head_name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["Ani", "Bayu", "Citra", "Dodi", "Eka", "Fajar", "Gita"]);
+    let names: Vec<&str> = all
+        .iter()
+        .map(|h| h["head_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Ani", "Bayu", "Citra", "Dodi", "Eka", "Fajar", "Gita"]
+    );
     let back = all_pages(s, &admin, "/v1/admin/households?sort=-head_name", 3);
     let mut reversed = id_list(&all);
     reversed.reverse();
@@ -234,7 +240,12 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
     sorted.sort();
     assert_eq!(id_list(&by_id), sorted);
     // Unvisited households (no last visit) come first ascending, by id, then the visited.
-    let by_visit = all_pages(s, &admin, "/v1/admin/households?sort=last_completed_visit_at", 2);
+    let by_visit = all_pages(
+        s,
+        &admin,
+        "/v1/admin/households?sort=last_completed_visit_at",
+        2,
+    );
     let lasts: Vec<Option<&str>> = by_visit
         .iter()
         .map(|h| h["last_completed_visit_at"].as_str())
@@ -253,14 +264,22 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
     assert_eq!(id_list(&by_visit_desc), r);
     let ani = &all[0];
     assert_eq!(
-        (&ani["officer_id"], &ani["agency_id"], &ani["overdue"], &ani["visit_count"]),
+        (
+            &ani["officer_id"],
+            &ani["agency_id"],
+            &ani["overdue"],
+            &ani["visit_count"]
+        ),
         (&json!(dewi), &json!(AGENCY), &json!(false), &json!(1)),
         "{ani}"
     );
 
     // Households' filters.
     let hh = |q: &str| ids_of(&admin, &format!("/v1/admin/households?{q}"));
-    assert_eq!(hh("desa=3510010001"), uuids(&[ours[0], ours[3], theirs[0], loose]));
+    assert_eq!(
+        hh("desa=3510010001"),
+        uuids(&[ours[0], ours[3], theirs[0], loose])
+    );
     assert_eq!(hh("kecamatan=3510040"), uuids(&[ours[2], theirs[1]]));
     assert_eq!(hh(&format!("agency={AGENCY}")), uuids(&ours));
     assert_eq!(hh(&format!("officer={budi}")), uuids(&theirs));
@@ -285,7 +304,10 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
         uuids(&[ours[0], ours[3]])
     );
     assert_eq!(
-        ids_of(&kepala, &format!("/v1/admin/households?agency={AGENCY}&officer={dewi}")),
+        ids_of(
+            &kepala,
+            &format!("/v1/admin/households?agency={AGENCY}&officer={dewi}")
+        ),
         uuids(&ours)
     );
     let sekolah = w.sekolah.token.clone();
@@ -331,10 +353,17 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
     assert_eq!(vv(&format!("officer={dewi}")), uuids(&dv[..4]));
     assert_eq!(vv(&format!("household={}", ours[1])), uuids(&dv[1..3]));
     assert_eq!(vv("outcome=nobody_home"), uuids(&dv[2..3]));
-    assert_eq!(vv("suspect=true"), uuids(&dv[2..3]), "mocked, or over 1000 m");
+    assert_eq!(
+        vv("suspect=true"),
+        uuids(&dv[2..3]),
+        "mocked, or over 1000 m"
+    );
     assert_eq!(vv("suspect=false").len(), 4);
     assert_eq!(vv("desa=3510040006"), uuids(&dv[3..4]));
-    assert_eq!(vv("kecamatan=3510010"), uuids(&[dv[0], dv[1], dv[2], bv[0]]));
+    assert_eq!(
+        vv("kecamatan=3510010"),
+        uuids(&[dv[0], dv[1], dv[2], bv[0]])
+    );
     assert_eq!(vv(&format!("agency={AGENCY}")), uuids(&dv[..4]));
     let from = utc_text(Utc::now() - Duration::days(10));
     assert_eq!(vv(&format!("from={from}")), uuids(&[dv[0], dv[2], bv[0]]));
@@ -349,8 +378,16 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
     assert_eq!(vv("review=received").len(), 4);
     let v0 = get(&admin, &format!("/v1/admin/visits?household={}", ours[0]));
     assert_eq!(
-        (&v0[0]["review_state"], &v0[0]["user_id"], &v0[0]["household_id"]),
-        (&json!("approved"), &json!(dewi), &json!(ours[0].to_string())),
+        (
+            &v0[0]["review_state"],
+            &v0[0]["user_id"],
+            &v0[0]["household_id"]
+        ),
+        (
+            &json!("approved"),
+            &json!(dewi),
+            &json!(ours[0].to_string())
+        ),
         "{v0:?}"
     );
     assert_eq!(
@@ -365,29 +402,42 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
 
     // Aid.
     let aa = |q: &str| ids_of(&admin, &format!("/v1/admin/aid?{q}"));
-    assert_eq!(id_set(&all_pages(s, &admin, "/v1/admin/aid", 1)), uuids(&[dv[4], bv[1]]));
+    assert_eq!(
+        id_set(&all_pages(s, &admin, "/v1/admin/aid", 1)),
+        uuids(&[dv[4], bv[1]])
+    );
     assert_eq!(aa("kind=beras"), uuids(&dv[4..]));
     assert_eq!(aa("source=Baznas"), uuids(&bv[1..]));
     assert_eq!(aa(&format!("officer={budi}")), uuids(&bv[1..]));
     assert_eq!(aa(&format!("household={}", ours[0])), uuids(&dv[4..]));
     let today = Utc::now().format("%Y-%m-%d");
     assert_eq!(aa(&format!("from={today}")), BTreeSet::new());
-    assert_eq!(aa(&format!("to={today}")).len(), 2, "a date takes in the whole day");
+    assert_eq!(
+        aa(&format!("to={today}")).len(),
+        2,
+        "a date takes in the whole day"
+    );
     assert_eq!(aa("voided=true"), BTreeSet::new());
     assert_eq!(ids_of(&kepala, "/v1/admin/aid"), uuids(&dv[4..]));
 
     // Officers: households assigned now and the last sync.
     let officers = all_pages(s, &admin, "/v1/admin/officers", 1);
-    let names: Vec<&str> = officers.iter().map(|o| o["username"].as_str().unwrap()).collect();
+    let names: Vec<&str> = officers
+        .iter()
+        .map(|o| o["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["budi", "dewi"]);
     assert_eq!(
-        (&officers[1]["households_assigned"], &officers[1]["agency_id"]),
+        (
+            &officers[1]["households_assigned"],
+            &officers[1]["agency_id"]
+        ),
         (&json!(4), &json!(AGENCY)),
         "{officers:?}"
     );
     assert!(officers[1]["last_push_at"].is_i64(), "{officers:?}");
     let theirs_officers = get(&kepala, "/v1/admin/officers");
-    assert_eq!(id_list(&theirs_officers), [dewi.clone()]);
+    assert_eq!(id_list(&theirs_officers), std::slice::from_ref(&dewi));
 
     // Devices and assignments have the same pages.
     let devices = all_pages(s, &admin, "/v1/admin/devices", 2);
@@ -396,15 +446,25 @@ fn lists_filter_sort_and_page_within_the_callers_scope(b: Backend) {
     for d in get(&kepala, "/v1/admin/devices") {
         assert_eq!(d["agency_id"], json!(AGENCY), "{d}");
     }
-    let pushed = get(&admin, &format!("/v1/admin/devices?user={dewi}&sort=-last_push_at"));
+    let pushed = get(
+        &admin,
+        &format!("/v1/admin/devices?user={dewi}&sort=-last_push_at"),
+    );
     assert_eq!(pushed.len(), 1);
     let assignments = all_pages(s, &admin, "/v1/admin/assignments?active=true", 2);
     assert_eq!(assignments.len(), 6);
-    let starts: Vec<i64> = assignments.iter().map(|a| a["starts_at"].as_i64().unwrap()).collect();
+    let starts: Vec<i64> = assignments
+        .iter()
+        .map(|a| a["starts_at"].as_i64().unwrap())
+        .collect();
     assert!(starts.windows(2).all(|p| p[0] >= p[1]), "{starts:?}");
     assert_eq!(get(&kepala, "/v1/admin/assignments").len(), 4);
     assert_eq!(
-        get(&admin, &format!("/v1/admin/assignments?agency={}", w.school)).len(),
+        get(
+            &admin,
+            &format!("/v1/admin/assignments?agency={}", w.school)
+        )
+        .len(),
         2
     );
 }
@@ -423,12 +483,18 @@ fn bad_list_input_is_refused_with_a_clear_code(b: Backend) {
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
     for (path, expected) in [
         ("/v1/admin/households?colour=red", (400, "invalid_query")),
-        ("/v1/admin/visits?outcome=completed&houshold=x", (400, "invalid_query")),
+        (
+            "/v1/admin/visits?outcome=completed&houshold=x",
+            (400, "invalid_query"),
+        ),
         ("/v1/admin/households?sort=welfare", (400, "invalid_query")),
         ("/v1/admin/visits?sort=-head_name", (400, "invalid_query")),
         ("/v1/admin/visits?from=yesterday", (400, "invalid_query")),
         ("/v1/admin/aid?to=2026-13-01", (400, "invalid_query")),
-        ("/v1/admin/visits?from=2026-12-01T10:00:00", (400, "invalid_query")),
+        (
+            "/v1/admin/visits?from=2026-12-01T10:00:00",
+            (400, "invalid_query"),
+        ),
         ("/v1/admin/households?overdue=yes", (400, "invalid_query")),
         ("/v1/admin/visits?suspect=1", (400, "invalid_query")),
         ("/v1/admin/visits?review=pending", (400, "invalid_query")),
@@ -438,15 +504,36 @@ fn bad_list_input_is_refused_with_a_clear_code(b: Backend) {
         ("/v1/admin/audit?limit=1001", (400, "invalid_query")),
         ("/v1/admin/officers?limit=0", (400, "invalid_query")),
         ("/v1/admin/aid?limit=ten", (400, "invalid_query")),
-        ("/v1/admin/households?agency=not-a-uuid", (400, "invalid_query")),
+        (
+            "/v1/admin/households?agency=not-a-uuid",
+            (400, "invalid_query"),
+        ),
         ("/v1/admin/households?format=xlsx", (400, "invalid_query")),
-        ("/v1/admin/visits?format=csv&limit=10", (400, "invalid_query")),
-        ("/v1/admin/households?cursor=garbled", (400, "invalid_cursor")),
-        ("/v1/admin/households?cursor=eyJzIjoxfQ", (400, "invalid_cursor")),
-        ("/v1/admin/households?include_identity=true&reason=audit", (400, "invalid_query")),
+        (
+            "/v1/admin/visits?format=csv&limit=10",
+            (400, "invalid_query"),
+        ),
+        (
+            "/v1/admin/households?cursor=garbled",
+            (400, "invalid_cursor"),
+        ),
+        (
+            "/v1/admin/households?cursor=eyJzIjoxfQ",
+            (400, "invalid_cursor"),
+        ),
+        (
+            "/v1/admin/households?include_identity=true&reason=audit",
+            (400, "invalid_query"),
+        ),
         ("/v1/admin/households?reason=audit", (400, "invalid_query")),
-        ("/v1/admin/households?format=csv&include_identity=true", (400, "invalid_reason")),
-        ("/v1/admin/visits?format=csv&include_identity=true&reason=x", (400, "invalid_query")),
+        (
+            "/v1/admin/households?format=csv&include_identity=true",
+            (400, "invalid_reason"),
+        ),
+        (
+            "/v1/admin/visits?format=csv&include_identity=true&reason=x",
+            (400, "invalid_query"),
+        ),
     ] {
         assert_eq!(
             code(s.get(path, Some(admin))),
@@ -459,22 +546,38 @@ fn bad_list_input_is_refused_with_a_clear_code(b: Backend) {
         &format!("/v1/admin/households?sort=-head_name&cursor={cursor}"),
         Some(admin),
     );
-    assert_eq!((st, &body["error"]["code"]), (400, &json!("invalid_cursor")), "{body}");
+    assert_eq!(
+        (st, &body["error"]["code"]),
+        (400, &json!("invalid_cursor")),
+        "{body}"
+    );
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("sort=head_name"),
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sort=head_name"),
         "{body}"
     );
     assert_eq!(
         code(s.get(&format!("/v1/admin/devices?cursor={cursor}"), Some(admin))),
         (400, "invalid_cursor".into())
     );
-    let (st, next) = s.get(&format!("/v1/admin/households?limit=1&cursor={cursor}"), Some(admin));
-    assert_eq!((st, next["items"][0]["head_name"].as_str()), (200, Some("Bayu")));
+    let (st, next) = s.get(
+        &format!("/v1/admin/households?limit=1&cursor={cursor}"),
+        Some(admin),
+    );
+    assert_eq!(
+        (st, next["items"][0]["head_name"].as_str()),
+        (200, Some("Bayu"))
+    );
     // The sync pull keeps the protocol's rule: a larger limit gets the server's page size.
     let (st, pull) = w.dewi.pull_page(s, Some(100_000));
     assert_eq!(st, 200, "{pull}");
     // Unauthenticated, or an officer.
-    assert_eq!(code(s.get("/v1/admin/aid", None)), (401, "missing_token".into()));
+    assert_eq!(
+        code(s.get("/v1/admin/aid", None)),
+        (401, "missing_token".into())
+    );
     assert_eq!(
         code(s.get("/v1/admin/officers", Some(&w.dewi.token))),
         (403, "forbidden_role".into())
@@ -517,11 +620,20 @@ fn csv_exports_match_the_lists_and_identity_needs_a_reason(b: Backend) {
     let mut visits = Vec::new();
     for chunk in 0..3 {
         let items = (0..350)
-            .map(|i| ("visits", visit(ani, 1 + (chunk * 350 + i) % 300, "completed", false)))
+            .map(|i| {
+                (
+                    "visits",
+                    visit(ani, 1 + (chunk * 350 + i) % 300, "completed", false),
+                )
+            })
             .collect();
         visits.extend(push(&mut w.dewi, s, items));
     }
-    push(&mut w.budi, s, vec![("visits", visit(eka, 3, "completed", false))]);
+    push(
+        &mut w.budi,
+        s,
+        vec![("visits", visit(eka, 3, "completed", false))],
+    );
     let admin = w.admin.token.clone();
 
     let (st, ctype, rows) = csv(s, &admin, "/v1/admin/visits?format=csv");
@@ -545,14 +657,21 @@ fn csv_exports_match_the_lists_and_identity_needs_a_reason(b: Backend) {
     let (st, _, theirs) = csv(s, &w.sekolah.token, "/v1/admin/visits?format=csv");
     assert_eq!((st, theirs.len()), (200, 2), "the school's one visit");
     assert_eq!(theirs[1][hh], eka.to_string());
-    let (_, _, filtered) = csv(s, &admin, &format!("/v1/admin/visits?format=csv&officer={budi}"));
+    let (_, _, filtered) = csv(
+        s,
+        &admin,
+        &format!("/v1/admin/visits?format=csv&officer={budi}"),
+    );
     assert_eq!(filtered.len(), 2);
     for list in ["households", "aid", "officers", "devices", "assignments"] {
         let (st, ctype, rows) = csv(s, &w.kepala.token, &format!("/v1/admin/{list}?format=csv"));
         assert_eq!(st, 200, "{list}");
         assert!(ctype.starts_with("text/csv"), "{list}: {ctype}");
         assert_eq!(rows[0][0], "id", "{list}");
-        let (_, page) = s.get(&format!("/v1/admin/{list}?limit=500"), Some(&w.kepala.token));
+        let (_, page) = s.get(
+            &format!("/v1/admin/{list}?limit=500"),
+            Some(&w.kepala.token),
+        );
         let ids: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
         assert_eq!(ids, id_list(page["items"].as_array().unwrap()), "{list}");
     }
@@ -566,14 +685,22 @@ fn csv_exports_match_the_lists_and_identity_needs_a_reason(b: Backend) {
                 ("Authorization".into(), format!("Bearer {admin}")),
                 ("Content-Type".into(), "application/json".into()),
             ],
-            Some(json!({"kk": "3510012345678901", "nik": "3510024407800001"}).to_string().into_bytes()),
+            Some(
+                json!({"kk": "3510012345678901", "nik": "3510024407800001"})
+                    .to_string()
+                    .into_bytes(),
+            ),
         );
         (r.status, r.body)
     };
     assert_eq!(st, 200, "{body}");
     let (st, _, plain) = csv(s, &admin, "/v1/admin/households?format=csv");
     assert_eq!(st, 200);
-    assert!(!plain[0].contains(&"kk_number".to_owned()), "{:?}", plain[0]);
+    assert!(
+        !plain[0].contains(&"kk_number".to_owned()),
+        "{:?}",
+        plain[0]
+    );
     assert!(!format!("{plain:?}").contains("3510012345678901"));
     let (st, _, with) = csv(
         s,
@@ -586,12 +713,21 @@ fn csv_exports_match_the_lists_and_identity_needs_a_reason(b: Backend) {
         with[0].iter().position(|h| h == "nik_number").unwrap(),
     );
     let ani_row = with.iter().find(|r| r[0] == ani.to_string()).unwrap();
-    assert_eq!((ani_row[kk].as_str(), ani_row[nik].as_str()), ("3510012345678901", "3510024407800001"));
+    assert_eq!(
+        (ani_row[kk].as_str(), ani_row[nik].as_str()),
+        ("3510012345678901", "3510024407800001")
+    );
     let eka_row = with.iter().find(|r| r[0] == eka.to_string()).unwrap();
     assert_eq!((eka_row[kk].as_str(), eka_row[nik].as_str()), ("", ""));
-    let (st, audit) = s.get("/v1/admin/audit?action=household_identity_export", Some(&admin));
+    let (st, audit) = s.get(
+        "/v1/admin/audit?action=household_identity_export",
+        Some(&admin),
+    );
     assert_eq!(st, 200, "{audit}");
-    let entries = audit.as_array().or_else(|| audit["entries"].as_array()).unwrap();
+    let entries = audit
+        .as_array()
+        .or_else(|| audit["entries"].as_array())
+        .unwrap();
     assert_eq!(entries.len(), 1, "{audit}");
     assert!(audit.to_string().contains("verifikasi DTKS"), "{audit}");
     assert!(!audit.to_string().contains("3510012345678901"), "{audit}");

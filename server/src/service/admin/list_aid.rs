@@ -10,7 +10,10 @@ use crate::service::authorize;
 use crate::service::csv_export::{Cell, CsvRecord};
 use crate::service::listing::{self, List, Listed, Query, SortKey, text_key};
 
-const KEYS: [SortKey; 2] = [SortKey::text("given_at", "x.given_at_utc", true), SortKey::ID];
+const KEYS: [SortKey; 2] = [
+    SortKey::text("given_at", "x.given_at_utc", true),
+    SortKey::ID,
+];
 
 /// The aid list.
 pub struct Aid;

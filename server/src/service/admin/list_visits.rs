@@ -11,7 +11,10 @@ use crate::service::authorize;
 use crate::service::csv_export::{Cell, CsvRecord};
 use crate::service::listing::{self, List, Listed, Query, SortKey, text_key};
 
-const KEYS: [SortKey; 2] = [SortKey::text("visited_at", "v.visited_at_utc", true), SortKey::ID];
+const KEYS: [SortKey; 2] = [
+    SortKey::text("visited_at", "v.visited_at_utc", true),
+    SortKey::ID,
+];
 
 /// The visits list.
 pub struct Visits {
@@ -37,7 +40,12 @@ pub fn list_visits(
     if let Some(h) = q.household {
         f.and("v.household_id = ?", [Bind::Text(h.to_string())]);
     }
-    listing::time_conditions(&mut f, "v.visited_at_utc", q.from.as_deref(), q.to.as_deref())?;
+    listing::time_conditions(
+        &mut f,
+        "v.visited_at_utc",
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )?;
     if let Some(o) = q.outcome {
         f.and("v.outcome = ?", [Bind::Text(o)]);
     }
@@ -88,7 +96,11 @@ impl List for Visits {
         }
     }
 
-    fn items(&self, _: &mut AnyConnection, rows: Vec<VisitRow>) -> Result<Vec<VisitItem>, ApiError> {
+    fn items(
+        &self,
+        _: &mut AnyConnection,
+        rows: Vec<VisitRow>,
+    ) -> Result<Vec<VisitItem>, ApiError> {
         Ok(rows.into_iter().map(|v| self.item(v)).collect())
     }
 }
