@@ -87,14 +87,36 @@ pub struct EndAssignment {
 #[serde(deny_unknown_fields)]
 pub struct AssignmentQuery {
     /// One household's history.
+    #[serde(alias = "household")]
     pub household_id: Option<RecordId>,
     /// One officer's.
+    #[serde(alias = "officer")]
     pub officer_id: Option<UserId>,
+    /// Made with this agency.
+    pub agency: Option<AgencyId>,
     /// Only current ones (`true`), or all (default).
     #[serde(default)]
     pub active: bool,
-    /// At most this many (default 100, at most 1000).
+    /// `starts_at` (default `-starts_at`) or `id`.
+    pub sort: Option<String>,
+    /// From the previous page.
+    pub cursor: Option<String>,
+    /// Rows per page (default 50, at most 500).
     pub limit: Option<i64>,
+    /// `json` or `csv`.
+    pub format: Option<super::lists::Format>,
+}
+
+impl AssignmentQuery {
+    /// The paging parameters.
+    pub fn paging(&self) -> super::lists::Paging {
+        super::lists::Paging {
+            sort: self.sort.clone(),
+            cursor: self.cursor.clone(),
+            limit: self.limit,
+            format: self.format.unwrap_or_default(),
+        }
+    }
 }
 
 /// A write refused `out_of_scope`, kept for review: typically an officer's offline edit of a

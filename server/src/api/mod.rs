@@ -11,6 +11,7 @@ pub mod areas;
 pub mod assignments;
 pub mod identity;
 pub mod imports;
+pub mod lists;
 pub mod records;
 pub mod reports;
 pub mod reviews;

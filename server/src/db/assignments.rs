@@ -7,27 +7,37 @@ use super::schema::assignments;
 use super::{AnyConnection, DbResult, per_backend};
 
 /// An assignment row.
-#[derive(Clone, Debug, Queryable)]
+#[derive(Clone, Debug, Queryable, diesel::QueryableByName)]
 pub struct AssignmentRow {
     /// Id (UUID v7).
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub id: String,
     /// The household (a record id).
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub household_id: String,
     /// The officer.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub officer_id: String,
     /// The officer's agency when assigned.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub agency_id: Option<String>,
     /// From, ms.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub starts_at: i64,
     /// To, ms; `None` while active.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     pub ends_at: Option<i64>,
     /// Why it was made.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub reason: String,
     /// Why it ended.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub end_reason: Option<String>,
     /// Who made it (a user id; `None` from the command line).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub assigned_by: Option<String>,
     /// Who ended it.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub ended_by: Option<String>,
 }
 

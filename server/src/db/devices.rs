@@ -169,33 +169,46 @@ pub fn find(conn: &mut AnyConnection, device: DeviceId) -> DbResult<Option<Devic
 }
 
 /// A device with its owner, as administrators list them.
-#[derive(Clone, Debug, Queryable)]
+#[derive(Clone, Debug, Queryable, diesel::QueryableByName)]
 pub struct DeviceWithOwner {
     /// Installation id.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub id: String,
     /// Owner.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub user_id: String,
     /// Owner's sign-in name.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub username: String,
     /// Owner's role.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub role: String,
     /// Owner's agency.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub agency_id: Option<String>,
     /// Last processed sequence number.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub last_seq: i64,
     /// Revoked or not.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub revoked: bool,
     /// When it was revoked.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     pub revoked_at: Option<i64>,
     /// Why.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub revoked_reason: Option<String>,
     /// Caught sequence-number reuses.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub seq_reuse_count: i64,
     /// `field` (a phone that signs in) or `console` (an administrator's server-side writer).
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub kind: String,
     /// Registered at.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub created_at: i64,
     /// Last push.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     pub last_push_at: Option<i64>,
 }
 

@@ -53,6 +53,19 @@ pub fn get(conn: &mut AnyConnection, household: &str) -> DbResult<Option<Identit
     Ok(hi::table.find(household).first(conn).optional()?)
 }
 
+/// The rows of `households` that have one, a thousand ids a statement.
+pub fn get_many(conn: &mut AnyConnection, households: &[String]) -> DbResult<Vec<IdentityRow>> {
+    let mut out = Vec::new();
+    for chunk in households.chunks(super::records::CHUNK) {
+        out.extend(
+            hi::table
+                .filter(hi::household_id.eq_any(chunk))
+                .load::<IdentityRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
 /// Inserts `row`, or replaces the household's row with it.
 pub fn upsert(conn: &mut AnyConnection, row: &IdentityRow) -> DbResult<()> {
     per_backend!(conn, c => diesel::insert_into(hi::table)

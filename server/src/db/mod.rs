@@ -12,6 +12,8 @@ pub mod changes;
 pub mod devices;
 pub mod held_writes;
 pub mod identity;
+pub mod listing;
+pub mod lists;
 pub mod meta;
 pub mod provision;
 pub mod records;

@@ -5,9 +5,7 @@ use actix_web::{HttpResponse, web};
 use crate::api::accounts::NewUserRequest;
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
 use crate::api::areas::{AreaQuery, NewArea};
-use crate::api::assignments::{
-    AssignmentQuery, EndAssignment, HeldWriteQuery, ImportQuery, NewAssignment,
-};
+use crate::api::assignments::{EndAssignment, HeldWriteQuery, ImportQuery, NewAssignment};
 use crate::api::identity::{IdentityLookup, IdentityReadQuery, IdentityUpdate};
 use crate::api::imports::Refused;
 use crate::api::records::{RecordEdit, RejectedEdit};
@@ -113,15 +111,6 @@ pub async fn activate_user(
     Ok(HttpResponse::Ok().json(v))
 }
 
-/// `GET /v1/admin/devices`.
-pub async fn list_devices(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    let v = super::with_conn(&state, move |c, _| admin::list_devices(c, &caller)).await?;
-    Ok(HttpResponse::Ok().json(v))
-}
-
 /// `POST /v1/admin/devices/{id}/revoke`.
 pub async fn revoke_device(
     state: web::Data<AppState>,
@@ -182,17 +171,6 @@ fn user_in_path(path: &web::Path<String>) -> Result<UserId, ApiError> {
             format!("no user {}", path.as_str()),
         )
     })
-}
-
-/// `GET /v1/admin/assignments?household_id=&officer_id=&active=&limit=`.
-pub async fn list_assignments(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<AssignmentQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let v = super::with_conn(&state, move |c, _| admin::list_assignments(c, &caller, q)).await?;
-    Ok(HttpResponse::Ok().json(v))
 }
 
 /// `POST /v1/admin/assignments`.

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod lists;
 pub mod sync;
 
 pub use crate::service::with_conn;
@@ -45,11 +46,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::deactivate_user),
                 )
                 .route("/users/{id}/activate", web::post().to(admin::activate_user))
-                .route("/devices", web::get().to(admin::list_devices))
+                .route("/devices", web::get().to(lists::devices))
                 .route("/devices/{id}/revoke", web::post().to(admin::revoke_device))
                 .route("/audit", web::get().to(admin::audit_log))
+                .route("/households", web::get().to(lists::households))
+                .route("/visits", web::get().to(lists::visits))
+                .route("/aid", web::get().to(lists::aid))
+                .route("/officers", web::get().to(lists::officers))
                 .route("/households/{id}", web::get().to(admin::read_household))
-                .route("/assignments", web::get().to(admin::list_assignments))
+                .route("/assignments", web::get().to(lists::assignments))
                 .route("/held-writes", web::get().to(admin::list_held_writes))
                 .route("/assignments", web::post().to(admin::assign_household))
                 .route(

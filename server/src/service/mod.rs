@@ -5,15 +5,17 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod authorize;
+pub mod csv_export;
 mod csv_rows;
 pub mod housekeeping;
 pub mod identity;
+pub mod listing;
 pub mod names;
 mod page_limit;
 pub mod seed;
 pub mod sync;
 
-pub use page_limit::page_limit;
+pub use page_limit::{page_limit, pull_limit};
 
 use actix_web::web;
 

@@ -291,7 +291,7 @@ fn roles_limit_what_each_admin_sees_and_does(b: Backend) {
     );
     let (_, devices) = s.get("/v1/admin/devices", Some(&principal.token));
     assert!(
-        devices
+        devices["items"]
             .as_array()
             .unwrap()
             .iter()

@@ -44,7 +44,7 @@ fn dewis_household(s: &TestServer, admin: &mut Device, dewi: &mut Device) -> Uui
 fn console_of(s: &TestServer, admin: &Device) -> Value {
     let (st, list) = s.get("/v1/admin/devices", Some(&admin.token));
     assert_eq!(st, 200, "{list}");
-    let consoles: Vec<Value> = list
+    let consoles: Vec<Value> = list["items"]
         .as_array()
         .unwrap()
         .iter()

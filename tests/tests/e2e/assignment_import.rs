@@ -59,7 +59,8 @@ fn assign(s: &TestServer, by: &Device, household: Uuid, officer: &str) {
 fn active(s: &TestServer, by: &Device) -> Vec<(String, String, String)> {
     let (st, list) = s.get("/v1/admin/assignments?active=true", Some(&by.token));
     assert_eq!(st, 200, "{list}");
-    let mut out: Vec<(String, String, String)> = list
+    assert_eq!(list["next_cursor"], Value::Null, "one page: {list}");
+    let mut out: Vec<(String, String, String)> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -402,7 +403,11 @@ fn an_agency_admins_file_reaching_another_agency_is_refused_row_by_row(b: Backen
         &format!("/v1/admin/assignments?household_id={}", h[0]),
         Some(&kepala.token),
     );
-    assert_eq!(mine[0]["assigned_by"], kepala.user_id.as_str(), "{mine}");
+    assert_eq!(
+        mine["items"][0]["assigned_by"],
+        kepala.user_id.as_str(),
+        "{mine}"
+    );
 }
 
 fn a_file_racing_the_old_officers_push_moves_every_edit_one_way(b: Backend) {

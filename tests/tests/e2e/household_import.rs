@@ -281,7 +281,7 @@ fn the_command_line_import_acts_as_an_administrator_and_reports_progress(b: Back
     );
     assert_eq!(count(&db, "q_households"), 2500);
     let (_, devices) = s.get("/v1/admin/devices", Some(&admin.token));
-    let console = devices
+    let console = devices["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -291,8 +291,13 @@ fn list_limits_and_audit_paging_follow_one_rule(b: Backend) {
         );
         assert!(!message(&body).is_empty());
     }
-    let (st, page) = s.get("/v1/admin/audit?limit=5000", t);
-    assert_eq!(st, 200, "above the maximum gives the maximum: {page}");
+    // Above the maximum is refused, naming it: a client silently given fewer rows than it
+    // asked for would take the short page for the last one.
+    let (st, body) = s.get("/v1/admin/audit?limit=5000", t);
+    assert_eq!((st, error_code(&body)), (400, "invalid_query"), "{body}");
+    assert!(message(&body).contains("1000"), "{body}");
+    let (st, page) = s.get("/v1/admin/audit?limit=1000", t);
+    assert_eq!(st, 200, "the maximum itself is served: {page}");
     let (st, all) = s.get("/v1/admin/audit", t);
     assert_eq!(st, 200);
     let first = all[0]["id"].as_str().unwrap();
@@ -306,6 +311,7 @@ fn list_limits_and_audit_paging_follow_one_rule(b: Backend) {
         older.as_array().unwrap().len(),
         all.as_array().unwrap().len() - 1
     );
+    // The pull keeps the protocol's rule: a larger limit gets the server's page size.
     let (st, _) = s.get("/v1/sync/pull?limit=5000", t);
     assert_eq!(st, 200);
 }

@@ -14,6 +14,7 @@ mod docs;
 mod flow;
 mod household_import;
 mod input_rules;
+mod lists;
 mod load;
 mod merge;
 mod personal_data;

@@ -233,7 +233,7 @@ fn a_write_outside_the_scope_is_refused_and_held_while_the_rest_of_the_batch_app
         ),
         Some(&admin.token),
     );
-    let mut assigned: Vec<&str> = mine
+    let mut assigned: Vec<&str> = mine["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -547,7 +547,7 @@ fn assignments_keep_their_history_and_admins_act_within_their_agency(b: Backend)
         Some(&r.admin.token),
     );
     assert_eq!(st, 200, "{history}");
-    let history = history.as_array().unwrap();
+    let history = history["items"].as_array().unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0]["id"], second["id"]);
     assert_eq!(history[0]["active"], true);
@@ -567,7 +567,7 @@ fn assignments_keep_their_history_and_admins_act_within_their_agency(b: Backend)
     assert_eq!(st, 200, "{ended}");
     assert_eq!(ended["active"], false);
     let (_, active) = s.get("/v1/admin/assignments?active=true", Some(&r.admin.token));
-    assert!(active.as_array().unwrap().is_empty(), "{active}");
+    assert!(active["items"].as_array().unwrap().is_empty(), "{active}");
 
     for (body, status, code) in [
         (

@@ -77,6 +77,18 @@ pub fn numbers_of(
     }
 }
 
+/// The stored numbers of each of `households` that has any, opened, by household id.
+pub fn numbers_of_many(
+    conn: &mut AnyConnection,
+    keys: &PiiKeys,
+    households: &[String],
+) -> Result<std::collections::HashMap<String, Numbers>, ApiError> {
+    rows::get_many(conn, households)?
+        .into_iter()
+        .map(|row| Ok((row.household_id.clone(), opened(keys, &row)?)))
+        .collect()
+}
+
 /// A household's numbers, opened.
 #[derive(Clone, Debug, Default)]
 pub struct Numbers {

@@ -13,7 +13,7 @@ use crate::db::changes::{self, Position};
 use crate::db::{self, AnyConnection, meta, removals};
 use crate::error::ApiError;
 use crate::service::authorize::authorize;
-use crate::service::page_limit;
+use crate::service::pull_limit;
 
 /// One page of changes since `cursor`.
 pub fn pull(
@@ -23,7 +23,7 @@ pub fn pull(
     cursor: Option<&str>,
     limit: Option<i64>,
 ) -> Result<PullPage, ApiError> {
-    let limit = page_limit(limit, limits.pull_page_size, limits.pull_page_size)?;
+    let limit = pull_limit(limit, limits.pull_page_size)?;
     db::read_tx(conn, |c| {
         let p = authorize(c, caller)?;
         let epoch = meta::epoch(c)?;

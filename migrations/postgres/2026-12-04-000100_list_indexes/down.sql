@@ -1,0 +1,9 @@
+DROP INDEX assignments_starts_id;
+DROP INDEX devices_created_id;
+DROP INDEX devices_user;
+DROP INDEX q_aid_user_given_id;
+DROP INDEX q_aid_given_id;
+DROP INDEX q_visits_user_visited_id;
+DROP INDEX q_visits_visited_id;
+DROP INDEX q_households_last_visit_id;
+DROP INDEX q_households_head_name_id;
