@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod reports;
 pub mod sync;
 
 pub use crate::service::with_conn;
@@ -49,6 +50,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/devices/{id}/revoke", web::post().to(admin::revoke_device))
                 .route("/audit", web::get().to(admin::audit_log))
                 .route("/households/{id}", web::get().to(admin::read_household))
+                .route("/reports/coverage", web::get().to(reports::coverage))
+                .route("/reports/aid", web::get().to(reports::aid))
+                .route("/reports/officers", web::get().to(reports::officers))
+                .route("/reports/conditions", web::get().to(reports::conditions))
+                .route("/reports/locations", web::get().to(reports::locations))
                 .route("/assignments", web::get().to(admin::list_assignments))
                 .route("/held-writes", web::get().to(admin::list_held_writes))
                 .route("/assignments", web::post().to(admin::assign_household))

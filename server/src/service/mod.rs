@@ -10,6 +10,7 @@ pub mod housekeeping;
 pub mod identity;
 pub mod names;
 mod page_limit;
+pub mod reports;
 pub mod seed;
 pub mod sync;
 
