@@ -100,14 +100,11 @@ fn migrate_locked(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
     // The typed tables start empty, and the derived columns start unset: fill them from the
     // records the database already holds, in the migrating transaction's stead (SQL cannot
     // read the merge state, and SQLite has no trigonometry for the distances).
-    if applied
-        .iter()
-        .any(|v| {
-            [QUERY_TABLES, DERIVED_COLUMNS, AID_UTC_AND_REVIEW]
-                .iter()
-                .any(|m| v.starts_with(m))
-        })
-    {
+    if applied.iter().any(|v| {
+        [QUERY_TABLES, DERIVED_COLUMNS, AID_UTC_AND_REVIEW]
+            .iter()
+            .any(|m| v.starts_with(m))
+    }) {
         super::write_tx(conn, super::typed_tables::rebuild)?;
     }
     meta::ensure_epoch(conn)?;

@@ -63,7 +63,15 @@ fn visit(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn aid(household: Uuid, at: &str, kind: &str, qty: f64, unit: &str, value: i64, src: &str) -> Value {
+fn aid(
+    household: Uuid,
+    at: &str,
+    kind: &str,
+    qty: f64,
+    unit: &str,
+    value: i64,
+    src: &str,
+) -> Value {
     json!({"household_id": household, "given_at": at, "kind": kind, "quantity": qty,
            "unit": unit, "value_rupiah": value, "source": src})
 }
@@ -179,22 +187,54 @@ fn data(b: Backend) -> Data {
         (
             "aid",
             Uuid::now_v7(),
-            aid(h1, "2025-10-31T20:00:00+07:00", "beras", 10.0, "kg", 150_000, "Dinsos"),
+            aid(
+                h1,
+                "2025-10-31T20:00:00+07:00",
+                "beras",
+                10.0,
+                "kg",
+                150_000,
+                "Dinsos",
+            ),
         ),
         (
             "aid",
             Uuid::now_v7(),
-            aid(h1, "2025-11-01T06:00:00+07:00", "beras", 5.0, "kg", 75_000, "Dinsos"),
+            aid(
+                h1,
+                "2025-11-01T06:00:00+07:00",
+                "beras",
+                5.0,
+                "kg",
+                75_000,
+                "Dinsos",
+            ),
         ),
         (
             "aid",
             Uuid::now_v7(),
-            aid(h2, "2025-11-05T10:00:00+07:00", "tunai", 300_000.0, "rupiah", 300_000, "PKH"),
+            aid(
+                h2,
+                "2025-11-05T10:00:00+07:00",
+                "tunai",
+                300_000.0,
+                "rupiah",
+                300_000,
+                "PKH",
+            ),
         ),
         (
             "aid",
             voided,
-            aid(h1, "2025-11-07T10:00:00+07:00", "sembako", 1.0, "paket", 100_000, "Dinsos"),
+            aid(
+                h1,
+                "2025-11-07T10:00:00+07:00",
+                "sembako",
+                1.0,
+                "paket",
+                100_000,
+                "Dinsos",
+            ),
         ),
         // For coverage: a completed visit 5 days ago (h1) and 40 days ago (h2).
         (
@@ -226,13 +266,27 @@ fn data(b: Backend) -> Data {
             budi.next_seq(),
             "visits",
             Uuid::now_v7(),
-            visit(h3, "2025-11-20T10:00:00+07:00", "nobody_home", [Some(5), None], None),
+            visit(
+                h3,
+                "2025-11-20T10:00:00+07:00",
+                "nobody_home",
+                [Some(5), None],
+                None,
+            ),
         ),
         op(
             budi.next_seq(),
             "aid",
             Uuid::now_v7(),
-            aid(h3, "2025-11-06T10:00:00+07:00", "beras", 10.0, "kg", 150_000, "Dinsos"),
+            aid(
+                h3,
+                "2025-11-06T10:00:00+07:00",
+                "beras",
+                10.0,
+                "kg",
+                150_000,
+                "Dinsos",
+            ),
         ),
         // Recent: nobody home at h3 (no completed visit ever), a completed visit at the
         // graduated h4 (not an active household).
@@ -309,22 +363,45 @@ fn coverage_counts_active_households_visited_and_overdue_per_group(b: Backend) {
     let r = get(&d, &d.admin, "/v1/admin/reports/coverage?days=60");
     assert_eq!(counts(by_key(&r, None), COVERAGE), [4, 2, 3, 2], "{r}");
 
-    let r = get(&d, &d.admin, "/v1/admin/reports/coverage?group_by=kecamatan");
+    let r = get(
+        &d,
+        &d.admin,
+        "/v1/admin/reports/coverage?group_by=kecamatan",
+    );
     assert_eq!(r["group_by"], "kecamatan");
     let p = by_key(&r, Some(PESANGGARAN));
-    assert_eq!((counts(p, COVERAGE), &p["name"]), (vec![1, 1, 0, 0], &json!("PESANGGARAN")));
-    assert_eq!(counts(by_key(&r, Some(BANGOREJO)), COVERAGE), [3, 0, 3, 2], "{r}");
+    assert_eq!(
+        (counts(p, COVERAGE), &p["name"]),
+        (vec![1, 1, 0, 0], &json!("PESANGGARAN"))
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(BANGOREJO)), COVERAGE),
+        [3, 0, 3, 2],
+        "{r}"
+    );
     assert_eq!(r["rows"].as_array().unwrap().len(), 2, "{r}");
 
     let r = get(&d, &d.admin, "/v1/admin/reports/coverage?group_by=desa");
-    assert_eq!(counts(by_key(&r, Some("3510010001")), COVERAGE), [1, 1, 0, 0]);
-    assert_eq!(counts(by_key(&r, Some("3510020001")), COVERAGE), [2, 0, 2, 1]);
-    assert_eq!(counts(by_key(&r, Some("3510020002")), COVERAGE), [1, 0, 1, 1]);
+    assert_eq!(
+        counts(by_key(&r, Some("3510010001")), COVERAGE),
+        [1, 1, 0, 0]
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("3510020001")), COVERAGE),
+        [2, 0, 2, 1]
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("3510020002")), COVERAGE),
+        [1, 0, 1, 1]
+    );
     assert_eq!(by_key(&r, Some("3510020002"))["name"], "RINGINTELU");
 
     let r = get(&d, &d.admin, "/v1/admin/reports/coverage?group_by=agency");
     let dinsos = by_key(&r, Some(AGENCY));
-    assert_eq!((counts(dinsos, COVERAGE), &dinsos["name"]), (vec![2, 1, 1, 0], &json!("Dinas Sosial")));
+    assert_eq!(
+        (counts(dinsos, COVERAGE), &dinsos["name"]),
+        (vec![2, 1, 1, 0], &json!("Dinas Sosial"))
+    );
     assert_eq!(counts(by_key(&r, Some(&d.school)), COVERAGE), [1, 0, 1, 1]);
     assert_eq!(
         counts(by_key(&r, None), COVERAGE),
@@ -350,19 +427,36 @@ fn aid_totals_leave_voided_aid_out_and_split_months_in_wib(b: Backend) {
     let r = get(&d, &d.admin, &format!("/v1/admin/reports/aid?{period}"));
     assert_eq!(
         (&r["from"], &r["to"]),
-        (&json!("2025-09-30T17:00:00.000Z"), &json!("2025-11-30T17:00:00.000Z")),
+        (
+            &json!("2025-09-30T17:00:00.000Z"),
+            &json!("2025-11-30T17:00:00.000Z")
+        ),
         "dates are WIB days, `to` included"
     );
     let rows = r["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "the voided sembako is left out: {r}");
     let beras = aid_row(&r, None, "beras");
     assert_eq!(
-        (counts(beras, AID), &beras["quantity"], &beras["unit"], &beras["source"]),
-        (vec![3, 375_000], &json!(25.0), &json!("kg"), &json!("Dinsos"))
+        (
+            counts(beras, AID),
+            &beras["quantity"],
+            &beras["unit"],
+            &beras["source"]
+        ),
+        (
+            vec![3, 375_000],
+            &json!(25.0),
+            &json!("kg"),
+            &json!("Dinsos")
+        )
     );
     assert_eq!(counts(aid_row(&r, None, "tunai"), AID), [1, 300_000]);
 
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/aid?{period}&group_by=month"));
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/aid?{period}&group_by=month"),
+    );
     assert_eq!(
         counts(aid_row(&r, Some("2025-10"), "beras"), AID),
         [1, 150_000],
@@ -373,17 +467,50 @@ fn aid_totals_leave_voided_aid_out_and_split_months_in_wib(b: Backend) {
         [2, 225_000],
         "06:00 on 1 November WIB is November, though 31 October in UTC: {r}"
     );
-    assert_eq!(counts(aid_row(&r, Some("2025-11"), "tunai"), AID), [1, 300_000]);
+    assert_eq!(
+        counts(aid_row(&r, Some("2025-11"), "tunai"), AID),
+        [1, 300_000]
+    );
 
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/aid?{period}&group_by=agency"));
-    assert_eq!(counts(aid_row(&r, Some(AGENCY), "beras"), AID), [2, 225_000]);
-    assert_eq!(counts(aid_row(&r, Some(&d.school), "beras"), AID), [1, 150_000]);
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/aid?{period}&group_by=kecamatan"));
-    assert_eq!(counts(aid_row(&r, Some(PESANGGARAN), "beras"), AID), [2, 225_000]);
-    assert_eq!(counts(aid_row(&r, Some(BANGOREJO), "beras"), AID), [1, 150_000]);
-    assert_eq!(counts(aid_row(&r, Some(BANGOREJO), "tunai"), AID), [1, 300_000]);
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/aid?{period}&group_by=desa"));
-    assert_eq!(counts(aid_row(&r, Some("3510020002"), "beras"), AID), [1, 150_000]);
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/aid?{period}&group_by=agency"),
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some(AGENCY), "beras"), AID),
+        [2, 225_000]
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some(&d.school), "beras"), AID),
+        [1, 150_000]
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/aid?{period}&group_by=kecamatan"),
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some(PESANGGARAN), "beras"), AID),
+        [2, 225_000]
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some(BANGOREJO), "beras"), AID),
+        [1, 150_000]
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some(BANGOREJO), "tunai"), AID),
+        [1, 300_000]
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/aid?{period}&group_by=desa"),
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some("3510020002"), "beras"), AID),
+        [1, 150_000]
+    );
 
     let r = get(
         &d,
@@ -391,9 +518,17 @@ fn aid_totals_leave_voided_aid_out_and_split_months_in_wib(b: Backend) {
         &format!("/v1/admin/reports/aid?{period}&kind=tunai&source=PKH"),
     );
     assert_eq!(r["rows"].as_array().unwrap().len(), 1, "{r}");
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/aid?{period}&kind=tunai&source=Dinsos"));
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/aid?{period}&kind=tunai&source=Dinsos"),
+    );
     assert_eq!(r["rows"], json!([]), "{r}");
-    let r = get(&d, &d.admin, "/v1/admin/reports/aid?from=2025-10-01&to=2025-10-31");
+    let r = get(
+        &d,
+        &d.admin,
+        "/v1/admin/reports/aid?from=2025-10-01&to=2025-10-31",
+    );
     assert_eq!(
         counts(aid_row(&r, None, "beras"), AID),
         [1, 150_000],
@@ -414,18 +549,34 @@ fn conditions_average_each_aspect_per_wib_month(b: Backend) {
             .unwrap_or_else(|| panic!("no {m} row {key:?} in {r}"))
     };
     for group in ["", "&group_by=month"] {
-        let r = get(&d, &d.admin, &format!("/v1/admin/reports/conditions?{period}{group}"));
+        let r = get(
+            &d,
+            &d.admin,
+            &format!("/v1/admin/reports/conditions?{period}{group}"),
+        );
         assert_eq!(r["rows"].as_array().unwrap().len(), 2, "{r}");
         let oct = month(&r, None, "2025-10");
         assert_eq!(
-            (&oct["visits"], &oct["kesehatan_average"], &oct["kesehatan_count"]),
+            (
+                &oct["visits"],
+                &oct["kesehatan_average"],
+                &oct["kesehatan_count"]
+            ),
             (&json!(1), &json!(4.0), &json!(1)),
             "23:30 on 31 October WIB is October: {r}"
         );
-        assert_eq!((&oct["pangan_average"], &oct["papan_average"]), (&json!(2.0), &Value::Null));
+        assert_eq!(
+            (&oct["pangan_average"], &oct["papan_average"]),
+            (&json!(2.0), &Value::Null)
+        );
         let nov = month(&r, None, "2025-11");
         assert_eq!(
-            (&nov["visits"], &nov["kesehatan_count"], &nov["pangan_count"], &nov["papan_count"]),
+            (
+                &nov["visits"],
+                &nov["kesehatan_count"],
+                &nov["pangan_count"],
+                &nov["papan_count"]
+            ),
             (&json!(3), &json!(3), &json!(1), &json!(0)),
             "{r}"
         );
@@ -433,16 +584,46 @@ fn conditions_average_each_aspect_per_wib_month(b: Backend) {
         assert!((k - 10.0 / 3.0).abs() < 1e-9, "{r}");
         assert_eq!(nov["pangan_average"], json!(4.0));
     }
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/conditions?{period}&group_by=kecamatan"));
-    assert_eq!(month(&r, Some(PESANGGARAN), "2025-10")["kesehatan_average"], json!(4.0));
-    assert_eq!(month(&r, Some(PESANGGARAN), "2025-11")["kesehatan_average"], json!(2.0));
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/conditions?{period}&group_by=kecamatan"),
+    );
+    assert_eq!(
+        month(&r, Some(PESANGGARAN), "2025-10")["kesehatan_average"],
+        json!(4.0)
+    );
+    assert_eq!(
+        month(&r, Some(PESANGGARAN), "2025-11")["kesehatan_average"],
+        json!(2.0)
+    );
     let bangorejo = month(&r, Some(BANGOREJO), "2025-11");
-    assert_eq!((&bangorejo["visits"], &bangorejo["kesehatan_average"]), (&json!(2), &json!(4.0)));
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/conditions?{period}&group_by=desa"));
-    assert_eq!(month(&r, Some("3510020002"), "2025-11")["kesehatan_average"], json!(5.0));
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/conditions?{period}&group_by=agency"));
-    assert_eq!(month(&r, Some(AGENCY), "2025-11")["kesehatan_average"], json!(2.5));
-    assert_eq!(month(&r, Some(&d.school), "2025-11")["kesehatan_average"], json!(5.0));
+    assert_eq!(
+        (&bangorejo["visits"], &bangorejo["kesehatan_average"]),
+        (&json!(2), &json!(4.0))
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/conditions?{period}&group_by=desa"),
+    );
+    assert_eq!(
+        month(&r, Some("3510020002"), "2025-11")["kesehatan_average"],
+        json!(5.0)
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/conditions?{period}&group_by=agency"),
+    );
+    assert_eq!(
+        month(&r, Some(AGENCY), "2025-11")["kesehatan_average"],
+        json!(2.5)
+    );
+    assert_eq!(
+        month(&r, Some(&d.school), "2025-11")["kesehatan_average"],
+        json!(5.0)
+    );
 }
 
 const LOCATIONS: &[&str] = &["visits", "with_gps", "mock", "implausible", "suspect"];
@@ -450,21 +631,64 @@ const LOCATIONS: &[&str] = &["visits", "with_gps", "mock", "implausible", "suspe
 fn locations_count_mock_and_implausible_visits(b: Backend) {
     let d = data(b);
     let period = "from=2025-10-01&to=2025-11-30";
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/locations?{period}"));
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}"),
+    );
     // 100 m from home; 5 km from home; a mock; no GPS at all.
     assert_eq!(counts(by_key(&r, None), LOCATIONS), [4, 3, 1, 1, 2], "{r}");
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/locations?{period}&group_by=month"));
-    assert_eq!(counts(by_key(&r, Some("2025-10")), LOCATIONS), [1, 1, 0, 0, 0], "{r}");
-    assert_eq!(counts(by_key(&r, Some("2025-11")), LOCATIONS), [3, 2, 1, 1, 2], "{r}");
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/locations?{period}&group_by=desa"));
-    assert_eq!(counts(by_key(&r, Some("3510010001")), LOCATIONS), [2, 2, 0, 1, 1]);
-    assert_eq!(counts(by_key(&r, Some("3510020001")), LOCATIONS), [1, 1, 1, 0, 1]);
-    assert_eq!(counts(by_key(&r, Some("3510020002")), LOCATIONS), [1, 0, 0, 0, 0]);
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/locations?{period}&group_by=kecamatan"));
-    assert_eq!(counts(by_key(&r, Some(BANGOREJO)), LOCATIONS), [2, 1, 1, 0, 1]);
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/locations?{period}&group_by=agency"));
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}&group_by=month"),
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("2025-10")), LOCATIONS),
+        [1, 1, 0, 0, 0],
+        "{r}"
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("2025-11")), LOCATIONS),
+        [3, 2, 1, 1, 2],
+        "{r}"
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}&group_by=desa"),
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("3510010001")), LOCATIONS),
+        [2, 2, 0, 1, 1]
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("3510020001")), LOCATIONS),
+        [1, 1, 1, 0, 1]
+    );
+    assert_eq!(
+        counts(by_key(&r, Some("3510020002")), LOCATIONS),
+        [1, 0, 0, 0, 0]
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}&group_by=kecamatan"),
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(BANGOREJO)), LOCATIONS),
+        [2, 1, 1, 0, 1]
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}&group_by=agency"),
+    );
     assert_eq!(counts(by_key(&r, Some(AGENCY)), LOCATIONS), [3, 3, 1, 1, 2]);
-    assert_eq!(counts(by_key(&r, Some(&d.school)), LOCATIONS), [1, 0, 0, 0, 0]);
+    assert_eq!(
+        counts(by_key(&r, Some(&d.school)), LOCATIONS),
+        [1, 0, 0, 0, 0]
+    );
 }
 
 fn officer<'a>(r: &'a Value, name: &str) -> &'a Value {
@@ -487,7 +711,11 @@ const ACTIVITY: &[&str] = &[
 
 fn officers_show_activity_last_sync_backlog_and_clock_skew(b: Backend) {
     let d = data(b);
-    let r = get(&d, &d.admin, "/v1/admin/reports/officers?from=2025-10-01&to=2025-11-30");
+    let r = get(
+        &d,
+        &d.admin,
+        "/v1/admin/reports/officers?from=2025-10-01&to=2025-11-30",
+    );
     let names: Vec<&str> = r["rows"]
         .as_array()
         .unwrap()
@@ -497,18 +725,33 @@ fn officers_show_activity_last_sync_backlog_and_clock_skew(b: Backend) {
     assert_eq!(names, ["budi", "dewi"], "{r}");
     let dewi = officer(&r, "dewi");
     assert_eq!(counts(dewi, ACTIVITY), [3, 3, 3, 525_000, 0, 0], "{r}");
-    assert_eq!((&dewi["agency_id"], &dewi["user_id"]), (&json!(AGENCY), &json!(d.dewi.user_id)));
+    assert_eq!(
+        (&dewi["agency_id"], &dewi["user_id"]),
+        (&json!(AGENCY), &json!(d.dewi.user_id))
+    );
     let devices = dewi["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 1, "{r}");
     assert_eq!(devices[0]["id"], json!(d.dewi.id.to_string()));
     assert!(devices[0]["last_sync_at"].is_string(), "{r}");
     assert_eq!(dewi["last_sync_at"], devices[0]["last_sync_at"]);
     // The skewed and held operations were applied now, outside that period.
-    assert_eq!(counts(officer(&r, "budi"), ACTIVITY), [1, 0, 1, 150_000, 1, 0], "{r}");
+    assert_eq!(
+        counts(officer(&r, "budi"), ACTIVITY),
+        [1, 0, 1, 150_000, 1, 0],
+        "{r}"
+    );
 
     let since = utc_text(Utc::now() - Duration::days(60));
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/officers?from={since}"));
-    assert_eq!(counts(officer(&r, "dewi"), ACTIVITY), [2, 2, 0, 0, 0, 0], "{r}");
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/officers?from={since}"),
+    );
+    assert_eq!(
+        counts(officer(&r, "dewi"), ACTIVITY),
+        [2, 2, 0, 0, 0, 0],
+        "{r}"
+    );
     let budi = officer(&r, "budi");
     assert_eq!(
         counts(budi, ACTIVITY),
@@ -523,7 +766,11 @@ fn officers_show_activity_last_sync_backlog_and_clock_skew(b: Backend) {
     assert_eq!(budi["devices"][0]["held_writes"], json!(1));
     assert_eq!(budi["devices"][0]["clock_skew_writes"], json!(1));
 
-    let r = get(&d, &d.admin, &format!("/v1/admin/reports/officers?agency={}", d.school));
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/officers?agency={}", d.school),
+    );
     assert_eq!(r["rows"].as_array().unwrap().len(), 1, "{r}");
     assert_eq!(officer(&r, "budi")["agency_id"], json!(d.school));
 }
@@ -531,33 +778,90 @@ fn officers_show_activity_last_sync_backlog_and_clock_skew(b: Backend) {
 fn agency_admins_see_only_their_agency(b: Backend) {
     let d = data(b);
     let period = "from=2025-10-01&to=2025-11-30";
-    let r = get(&d, &d.kepala_dinsos, "/v1/admin/reports/coverage?group_by=kecamatan");
-    assert_eq!(counts(by_key(&r, Some(PESANGGARAN)), COVERAGE), [1, 1, 0, 0]);
-    assert_eq!(counts(by_key(&r, Some(BANGOREJO)), COVERAGE), [1, 0, 1, 0], "h2 only: {r}");
-    let r = get(&d, &d.kepala_sekolah, "/v1/admin/reports/coverage?group_by=agency");
+    let r = get(
+        &d,
+        &d.kepala_dinsos,
+        "/v1/admin/reports/coverage?group_by=kecamatan",
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(PESANGGARAN)), COVERAGE),
+        [1, 1, 0, 0]
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(BANGOREJO)), COVERAGE),
+        [1, 0, 1, 0],
+        "h2 only: {r}"
+    );
+    let r = get(
+        &d,
+        &d.kepala_sekolah,
+        "/v1/admin/reports/coverage?group_by=agency",
+    );
     assert_eq!(r["rows"].as_array().unwrap().len(), 1, "{r}");
     assert_eq!(counts(by_key(&r, Some(&d.school)), COVERAGE), [1, 0, 1, 1]);
 
-    let r = get(&d, &d.kepala_sekolah, &format!("/v1/admin/reports/aid?{period}"));
-    assert_eq!(r["rows"].as_array().unwrap().len(), 1, "h3's rice only: {r}");
+    let r = get(
+        &d,
+        &d.kepala_sekolah,
+        &format!("/v1/admin/reports/aid?{period}"),
+    );
+    assert_eq!(
+        r["rows"].as_array().unwrap().len(),
+        1,
+        "h3's rice only: {r}"
+    );
     assert_eq!(counts(aid_row(&r, None, "beras"), AID), [1, 150_000]);
-    let r = get(&d, &d.kepala_sekolah, &format!("/v1/admin/reports/conditions?{period}"));
+    let r = get(
+        &d,
+        &d.kepala_sekolah,
+        &format!("/v1/admin/reports/conditions?{period}"),
+    );
     assert_eq!(r["rows"].as_array().unwrap().len(), 1, "{r}");
     assert_eq!(r["rows"][0]["kesehatan_average"], json!(5.0));
-    let r = get(&d, &d.kepala_dinsos, &format!("/v1/admin/reports/locations?{period}"));
+    let r = get(
+        &d,
+        &d.kepala_dinsos,
+        &format!("/v1/admin/reports/locations?{period}"),
+    );
     assert_eq!(counts(by_key(&r, None), LOCATIONS), [3, 3, 1, 1, 2]);
-    let r = get(&d, &d.kepala_dinsos, &format!("/v1/admin/reports/officers?{period}"));
-    let names: Vec<&Value> = r["rows"].as_array().unwrap().iter().map(|o| &o["username"]).collect();
+    let r = get(
+        &d,
+        &d.kepala_dinsos,
+        &format!("/v1/admin/reports/officers?{period}"),
+    );
+    let names: Vec<&Value> = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["username"])
+        .collect();
     assert_eq!(names, [&json!("dewi")], "{r}");
-    let r = get(&d, &d.kepala_dinsos, &format!("/v1/admin/reports/officers?agency={AGENCY}"));
-    assert_eq!(r["rows"].as_array().unwrap().len(), 1, "their own agency named: {r}");
+    let r = get(
+        &d,
+        &d.kepala_dinsos,
+        &format!("/v1/admin/reports/officers?agency={AGENCY}"),
+    );
+    assert_eq!(
+        r["rows"].as_array().unwrap().len(),
+        1,
+        "their own agency named: {r}"
+    );
 
     let code = |who: &Device, path: &str| {
         let (st, body) = d.s.get(path, Some(&who.token));
-        (st, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+        (
+            st,
+            body["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
     };
     assert_eq!(
-        code(&d.kepala_dinsos, &format!("/v1/admin/reports/officers?agency={}", d.school)),
+        code(
+            &d.kepala_dinsos,
+            &format!("/v1/admin/reports/officers?agency={}", d.school)
+        ),
         (403, "other_agency".into())
     );
     for path in [
@@ -567,7 +871,11 @@ fn agency_admins_see_only_their_agency(b: Backend) {
         "/v1/admin/reports/conditions",
         "/v1/admin/reports/locations",
     ] {
-        assert_eq!(code(&d.dewi, path), (403, "forbidden_role".into()), "{path}");
+        assert_eq!(
+            code(&d.dewi, path),
+            (403, "forbidden_role".into()),
+            "{path}"
+        );
     }
 }
 
@@ -596,7 +904,10 @@ fn csv_answers_the_same_rows_as_json(b: Backend) {
         (&d.admin, "coverage?group_by=agency".to_owned()),
         (&d.kepala_dinsos, "coverage?group_by=kecamatan".to_owned()),
         (&d.admin, format!("aid?{period}&group_by=month")),
-        (&d.kepala_sekolah, format!("aid?{period}&group_by=kecamatan")),
+        (
+            &d.kepala_sekolah,
+            format!("aid?{period}&group_by=kecamatan"),
+        ),
         (&d.admin, format!("conditions?{period}&group_by=agency")),
         (&d.admin, format!("locations?{period}&group_by=desa")),
         (&d.admin, format!("officers?{period}")),
@@ -611,9 +922,14 @@ fn csv_answers_the_same_rows_as_json(b: Backend) {
             None,
         );
         assert_eq!(reply.status, 200, "{url}: {:?}", reply.body);
-        assert_eq!(reply.content_type.as_deref(), Some("text/csv; charset=utf-8"));
+        assert_eq!(
+            reply.content_type.as_deref(),
+            Some("text/csv; charset=utf-8")
+        );
         assert!(
-            reply.header("content-disposition").is_some_and(|h| h.contains(".csv")),
+            reply
+                .header("content-disposition")
+                .is_some_and(|h| h.contains(".csv")),
             "{url}"
         );
         let text = reply.body.as_str().unwrap().to_owned();
@@ -637,18 +953,32 @@ fn csv_answers_the_same_rows_as_json(b: Backend) {
 fn bad_input_is_refused_with_a_clear_code(b: Backend) {
     let d = data(b);
     let refused = |path: &str, status: u16, code: &str, names: &str| {
-        let (st, body) = d.s.get(&format!("/v1/admin/reports/{path}"), Some(&d.admin.token));
+        let (st, body) =
+            d.s.get(&format!("/v1/admin/reports/{path}"), Some(&d.admin.token));
         assert_eq!(
             (st, body["error"]["code"].as_str().unwrap_or_default()),
             (status, code),
             "{path}: {body}"
         );
         let message = body["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains(names), "{path}: `{message}` should name {names}");
+        assert!(
+            message.contains(names),
+            "{path}: `{message}` should name {names}"
+        );
     };
-    refused("coverage?kecamatan=3510010", 400, "invalid_query", "kecamatan");
+    refused(
+        "coverage?kecamatan=3510010",
+        400,
+        "invalid_query",
+        "kecamatan",
+    );
     refused("aid?officer=x", 400, "invalid_query", "officer");
-    refused("coverage?group_by=village", 400, "invalid_query", "group_by");
+    refused(
+        "coverage?group_by=village",
+        400,
+        "invalid_query",
+        "group_by",
+    );
     refused("coverage?group_by=month", 400, "invalid_query", "group_by");
     refused("officers?group_by=desa", 400, "invalid_query", "group_by");
     refused("coverage?days=0", 400, "invalid_query", "days");
@@ -656,9 +986,19 @@ fn bad_input_is_refused_with_a_clear_code(b: Backend) {
     refused("coverage?format=xlsx", 400, "invalid_query", "format");
     refused("aid?from=2025-13-01", 400, "invalid_query", "from");
     refused("aid?to=yesterday", 400, "invalid_query", "to");
-    refused("conditions?from=2025-11-02&to=2025-11-01", 400, "invalid_query", "from");
+    refused(
+        "conditions?from=2025-11-02&to=2025-11-01",
+        400,
+        "invalid_query",
+        "from",
+    );
     refused("locations?from=01-11-2025", 400, "invalid_query", "from");
-    refused("conditions?from=2000-01-01&to=2025-01-01", 400, "invalid_query", "months");
+    refused(
+        "conditions?from=2000-01-01&to=2025-01-01",
+        400,
+        "invalid_query",
+        "months",
+    );
     refused("officers?agency=dinsos", 400, "invalid_query", "agency");
     refused(
         &format!("officers?agency={}", Uuid::now_v7()),
@@ -667,5 +1007,9 @@ fn bad_input_is_refused_with_a_clear_code(b: Backend) {
         "agency",
     );
     let (st, body) = d.s.get("/v1/admin/reports/coverage", None);
-    assert_eq!((st, &body["error"]["code"]), (401, &json!("missing_token")), "{body}");
+    assert_eq!(
+        (st, &body["error"]["code"]),
+        (401, &json!("missing_token")),
+        "{body}"
+    );
 }

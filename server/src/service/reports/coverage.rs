@@ -63,11 +63,13 @@ pub fn coverage_report(
         })
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(super::answer(csv, "coverage.csv", &rows, || CoverageReport {
-        group_by: super::group_label(group),
-        days,
-        overdue_days: reporting.overdue_days,
-        as_of: utc_text(now),
-        rows: rows.clone(),
+    Ok(super::answer(csv, "coverage.csv", &rows, || {
+        CoverageReport {
+            group_by: super::group_label(group),
+            days,
+            overdue_days: reporting.overdue_days,
+            as_of: utc_text(now),
+            rows: rows.clone(),
+        }
     }))
 }

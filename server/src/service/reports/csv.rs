@@ -28,7 +28,11 @@ fn line(out: &mut String, fields: impl Iterator<Item = String>) {
 
 fn field(out: &mut String, f: &str) {
     let formula = f.starts_with(['=', '+', '-', '@']) && f.parse::<f64>().is_err();
-    let f = if formula { format!("'{f}") } else { f.to_owned() };
+    let f = if formula {
+        format!("'{f}")
+    } else {
+        f.to_owned()
+    };
     if f.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&f.replace('"', "\"\""));

@@ -65,7 +65,10 @@ pub(crate) fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
     match format {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
-        Some(f) => Err(invalid("format", format!("`{f}` is neither `json` nor `csv`"))),
+        Some(f) => Err(invalid(
+            "format",
+            format!("`{f}` is neither `json` nor `csv`"),
+        )),
     }
 }
 
@@ -106,7 +109,11 @@ pub(crate) fn group(group_by: Option<&str>, allowed: &[Group]) -> Result<Group, 
     } else {
         Err(invalid(
             "group_by",
-            format!("this report is not grouped by {}: {}", group_name(g), names(allowed)),
+            format!(
+                "this report is not grouped by {}: {}",
+                group_name(g),
+                names(allowed)
+            ),
         ))
     }
 }
@@ -229,11 +236,19 @@ pub(crate) fn period(
         Some(s) => instant("to", s, true)?,
     };
     let from = match from {
-        None => month_start((to - Duration::milliseconds(1)).with_timezone(&wib()).date_naive(), -11),
+        None => month_start(
+            (to - Duration::milliseconds(1))
+                .with_timezone(&wib())
+                .date_naive(),
+            -11,
+        ),
         Some(s) => instant("from", s, false)?,
     };
     if from >= to {
-        return Err(invalid("from", "the period is empty: `from` must be before `to`"));
+        return Err(invalid(
+            "from",
+            "the period is empty: `from` must be before `to`",
+        ));
     }
     Ok(Period { from, to })
 }
@@ -288,8 +303,12 @@ mod tests {
 
     #[test]
     fn months_are_cut_at_wib_midnight_and_to_the_period() {
-        let p = period(Some("2026-10-15T00:00:00Z"), Some("2026-12-10T00:00:00Z"), Utc::now())
-            .unwrap();
+        let p = period(
+            Some("2026-10-15T00:00:00Z"),
+            Some("2026-12-10T00:00:00Z"),
+            Utc::now(),
+        )
+        .unwrap();
         let m = p.months().unwrap();
         let got: Vec<(&str, &str, &str)> = m
             .iter()
@@ -298,9 +317,21 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("2026-10", "2026-10-15T00:00:00.000Z", "2026-10-31T17:00:00.000Z"),
-                ("2026-11", "2026-10-31T17:00:00.000Z", "2026-11-30T17:00:00.000Z"),
-                ("2026-12", "2026-11-30T17:00:00.000Z", "2026-12-10T00:00:00.000Z"),
+                (
+                    "2026-10",
+                    "2026-10-15T00:00:00.000Z",
+                    "2026-10-31T17:00:00.000Z"
+                ),
+                (
+                    "2026-11",
+                    "2026-10-31T17:00:00.000Z",
+                    "2026-11-30T17:00:00.000Z"
+                ),
+                (
+                    "2026-12",
+                    "2026-11-30T17:00:00.000Z",
+                    "2026-12-10T00:00:00.000Z"
+                ),
             ]
         );
     }

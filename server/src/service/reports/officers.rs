@@ -46,9 +46,10 @@ fn agency_of(
             format!("agency {id} is not yours: agency admins see their own agency's officers"),
         )),
         Some(_) => Ok(Some(id)),
-        None if p.role == Role::RegencyAdmin && !agencies::exists(conn, id)? => Err(
-            ApiError::new(ErrorCode::UnknownAgency, format!("no agency {id}")),
-        ),
+        None if p.role == Role::RegencyAdmin && !agencies::exists(conn, id)? => Err(ApiError::new(
+            ErrorCode::UnknownAgency,
+            format!("no agency {id}"),
+        )),
         None => Ok(Some(id)),
     }
 }
@@ -94,13 +95,16 @@ pub fn officers_report(
     let (visits, aid) = (by_user(visits), by_user(aid));
     let mut devices_of: HashMap<String, Vec<OfficerDevice>> = HashMap::new();
     for d in devices {
-        devices_of.entry(d.user_id).or_default().push(OfficerDevice {
-            id: stored("device id", &d.id)?,
-            last_sync_at: rfc3339(d.last_push_at),
-            held_writes: d.held,
-            clock_skew_writes: d.skewed,
-            revoked: d.revoked,
-        });
+        devices_of
+            .entry(d.user_id)
+            .or_default()
+            .push(OfficerDevice {
+                id: stored("device id", &d.id)?,
+                last_sync_at: rfc3339(d.last_push_at),
+                held_writes: d.held,
+                clock_skew_writes: d.skewed,
+                revoked: d.revoked,
+            });
     }
     let rows = officers
         .into_iter()
@@ -108,10 +112,7 @@ pub fn officers_report(
             let (v, completed) = visits.get(&o.id).copied().unwrap_or_default();
             let (a, value) = aid.get(&o.id).copied().unwrap_or_default();
             let devices = devices_of.remove(&o.id).unwrap_or_default();
-            let last = devices
-                .iter()
-                .filter_map(|d| d.last_sync_at.clone())
-                .max();
+            let last = devices.iter().filter_map(|d| d.last_sync_at.clone()).max();
             Ok(OfficerRow {
                 user_id: stored("user id", &o.id)?,
                 agency_id: o
