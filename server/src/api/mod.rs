@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_reports;
 pub mod areas;
 pub mod assignments;
 pub mod identity;

@@ -3,6 +3,7 @@
 //! Error types by layer: functions here return [`DbResult`] (diesel's error, or a pool
 //! error); services turn those into `ApiError`; startup code uses `anyhow`.
 
+pub mod admin_reports;
 pub mod agencies;
 pub mod areas;
 pub mod assignments;

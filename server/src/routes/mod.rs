@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod lists;
+pub mod reports;
 pub mod sync;
 
 pub use crate::service::with_conn;
@@ -55,6 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/officers", web::get().to(lists::officers))
                 .route("/households/{id}", web::get().to(admin::read_household))
                 .route("/assignments", web::get().to(lists::assignments))
+                .route("/reports/coverage", web::get().to(reports::coverage))
+                .route("/reports/aid", web::get().to(reports::aid))
+                .route("/reports/officers", web::get().to(reports::officers))
+                .route("/reports/conditions", web::get().to(reports::conditions))
+                .route("/reports/locations", web::get().to(reports::locations))
                 .route("/held-writes", web::get().to(admin::list_held_writes))
                 .route("/assignments", web::post().to(admin::assign_household))
                 .route(

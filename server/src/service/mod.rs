@@ -12,6 +12,7 @@ pub mod identity;
 pub mod listing;
 pub mod names;
 mod page_limit;
+pub mod reports;
 pub mod seed;
 pub mod sync;
 

@@ -310,7 +310,7 @@ impl World {
                 let list = self.admin_get(&format!(
                     "/v1/admin/assignments?household_id={h}&active=true"
                 ))?;
-                let id = list
+                let id = list["items"]
                     .as_array()
                     .and_then(|a| a.first())
                     .and_then(|a| a["id"].as_str())

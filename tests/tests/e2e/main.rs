@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin_edits;
+mod admin_reports;
 mod areas;
 mod assignment_import;
 mod bad_input;

@@ -10,11 +10,14 @@
 //!
 //! Scenarios (`--scenario`, default `all`): `floor` (always run: every ratio needs it),
 //! `push`, `pull`, `latency`, `memory`, `signin-flood`, `import` (the command-line household
-//! import of `--import-rows` households), `mixed` (the run of the older sections). Progress goes
+//! import of `--import-rows` households), `mixed` (the run of the older sections), `admin`
+//! (the supervisors' reports on a seeded programme, `--admin-db` or seeded here; only when
+//! asked for). Progress goes
 //! to stderr; the results go to stdout as Markdown, for `docs/benchmarks.md`. See that file
 //! for what each scenario does.
 #![allow(clippy::unwrap_used)]
 
+mod admin;
 mod client;
 mod floor;
 mod import;
@@ -66,6 +69,9 @@ pub enum ScenarioArg {
     SigninFlood,
     /// `kampung-sync household import` of a generated registry file.
     Import,
+    /// The supervisors' reports and given list URLs on a seeded programme (not in `all`:
+    /// it seeds, or needs `--admin-db`).
+    Admin,
     /// Everything.
     All,
 }
@@ -128,6 +134,35 @@ pub struct Args {
     /// Households in the import scenario's generated registry file.
     #[arg(long, default_value_t = 100_000)]
     pub import_rows: usize,
+    /// Admin scenario: an already seeded database (`kampung-sync seed`) to measure; without
+    /// it a fresh one is seeded at the `--admin-*` sizes. It is never changed or dropped.
+    #[arg(long)]
+    pub admin_db: Option<String>,
+    /// Admin scenario: timed requests per URL.
+    #[arg(long, default_value_t = 20)]
+    pub admin_runs: usize,
+    /// Admin scenario: list URLs measured too (comma-separated paths with their query,
+    /// e.g. `/v1/admin/households?limit=50`), held to 50 ms.
+    #[arg(long, value_delimiter = ',')]
+    pub admin_urls: Vec<String>,
+    /// Admin scenario: query plans printed, of the slowest reports.
+    #[arg(long, default_value_t = 4)]
+    pub admin_plans: usize,
+    /// Admin scenario, seeding: households.
+    #[arg(long, default_value_t = 2_000)]
+    pub admin_households: u32,
+    /// Admin scenario, seeding: visits over two years.
+    #[arg(long, default_value_t = 20_000)]
+    pub admin_visits: u32,
+    /// Admin scenario, seeding: aid records.
+    #[arg(long, default_value_t = 6_000)]
+    pub admin_aid: u32,
+    /// Admin scenario, seeding: officers.
+    #[arg(long, default_value_t = 40)]
+    pub admin_officers: u32,
+    /// Admin scenario, seeding: agencies.
+    #[arg(long, default_value_t = 4)]
+    pub admin_agencies: u32,
     /// Officers created and signed in at a time during setup.
     #[arg(long, default_value_t = 4)]
     pub setup_threads: usize,
@@ -303,6 +338,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wants(ScenarioArg::Import) {
         import::scenario(&ctx, &mut report)?;
+    }
+    if args.scenario == ScenarioArg::Admin {
+        admin::scenario(&ctx, &mut report)?;
     }
 
     let backend = match args.backend {

@@ -167,6 +167,8 @@ pub struct Report {
     pub cpu: Vec<(String, CpuUse)>,
     /// Remarks printed under the tables.
     pub notes: Vec<String>,
+    /// Query plans printed last: what, the statement, its plan.
+    pub plans: Vec<(String, String, Vec<String>)>,
 }
 
 impl Report {
@@ -178,6 +180,11 @@ impl Report {
     /// Adds a phase's CPU use.
     pub fn cpu(&mut self, phase: impl Into<String>, u: CpuUse) {
         self.cpu.push((phase.into(), u));
+    }
+
+    /// Adds a statement's query plan.
+    pub fn plan(&mut self, what: impl Into<String>, sql: String, plan: Vec<String>) {
+        self.plans.push((what.into(), sql, plan));
     }
 
     /// Prints the Markdown.
@@ -219,6 +226,20 @@ impl Report {
             for n in &self.notes {
                 println!("- {n}");
             }
+        }
+        for (what, sql, plan) in &self.plans {
+            println!();
+            println!("Query plan, {what}:");
+            println!();
+            println!("```sql");
+            println!("{sql}");
+            println!("```");
+            println!();
+            println!("```");
+            for line in plan {
+                println!("{line}");
+            }
+            println!("```");
         }
     }
 }

@@ -89,6 +89,22 @@ impl Db {
     }
 }
 
+impl Db {
+    /// An existing database (an already seeded one), kept when dropped; only the server's
+    /// data folder is temporary.
+    pub fn existing(url: &str) -> anyhow::Result<Db> {
+        let tag = Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("kampung-bench-{tag}"));
+        std::fs::create_dir_all(&dir)?;
+        leftovers().dirs.push(dir.clone());
+        Ok(Db {
+            url: url.to_owned(),
+            dir,
+            pg: None,
+        })
+    }
+}
+
 /// The PostgreSQL database to create benchmark databases from.
 pub fn pg_admin_url() -> anyhow::Result<String> {
     std::env::var("KAMPUNG_TEST_PG_URL")
@@ -128,6 +144,16 @@ impl Server {
     /// Starts the server on `db` with the given extra `serve` flags, waits until it
     /// listens, and replaces the first administrator's one-time password.
     pub fn start(bin: &Path, db: &Db, flags: &[String]) -> anyhow::Result<Server> {
+        Self::spawn(bin, db, flags, true)
+    }
+
+    /// Starts the server on a database that already has users (a seeded one): no first
+    /// administrator is created, so there is no password to change.
+    pub fn start_seeded(bin: &Path, db: &Db, flags: &[String]) -> anyhow::Result<Server> {
+        Self::spawn(bin, db, flags, false)
+    }
+
+    fn spawn(bin: &Path, db: &Db, flags: &[String], first: bool) -> anyhow::Result<Server> {
         let mut child = Command::new(bin)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(flags)
@@ -170,7 +196,11 @@ impl Server {
                 break format!("http://{a}");
             }
         };
-        let admin_password = first_admin(&base, &db.dir.join("data"))?;
+        let admin_password = if first {
+            first_admin(&base, &db.dir.join("data"))?
+        } else {
+            String::new()
+        };
         Ok(Server {
             child,
             base,

@@ -1,0 +1,633 @@
+//! Grouped reads of the typed query tables for the supervisors' reports. Each report is one
+//! aggregate statement, written once with `?` placeholders (numbered `$n` for PostgreSQL).
+//!
+//! Periods and months: the caller gives buckets, each a label and a half-open range of UTC
+//! text (`[from, to)`), and the statement joins them as a `VALUES` list. A month report is
+//! then one range scan of the time index per month, on both databases, and the month of a
+//! row needs no date function (which the two databases spell differently and which would be
+//! evaluated once per row).
+
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
+use diesel::sqlite::Sqlite;
+use sync_protocol::rows::COMPLETED;
+
+use super::{AnyConnection, DbResult};
+
+/// A bound value.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A real number.
+    Real(f64),
+}
+
+/// What rows are grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// One group.
+    None,
+    /// The household's kecamatan.
+    Kecamatan,
+    /// The household's desa.
+    Desa,
+    /// For households the agency of their active assignment; for visits and aid the
+    /// writer's agency.
+    Agency,
+    /// The bucket (month).
+    Month,
+}
+
+/// A labelled half-open range of UTC instants as the typed tables store them.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    /// Label, e.g. `2026-11`.
+    pub label: String,
+    /// Start, inclusive.
+    pub from: String,
+    /// End, exclusive.
+    pub to: String,
+}
+
+/// Where a household join names its index. SQLite looks a household up by its primary key
+/// and then reads the row for its area; `q_households_area` answers both from the index,
+/// once per visit of the period, and SQLite's planner does not choose it by itself (the
+/// two cost the same to it). PostgreSQL chooses by itself and keeps the comment.
+const AREA_INDEX: &str = "/* area index */";
+
+/// Runs `sql` with `args` bound in order and loads its rows.
+fn load<T>(conn: &mut AnyConnection, sql: &str, args: &[Arg]) -> DbResult<Vec<T>>
+where
+    T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static,
+{
+    Ok(match conn {
+        AnyConnection::Sqlite(c) => {
+            let sql = sql.replace(AREA_INDEX, "INDEXED BY q_households_area");
+            let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
+            for a in args {
+                q = match a.clone() {
+                    Arg::Text(s) => q.bind::<Text, _>(s),
+                    Arg::Int(i) => q.bind::<BigInt, _>(i),
+                    Arg::Real(f) => q.bind::<Double, _>(f),
+                };
+            }
+            q.load(c)?
+        }
+        AnyConnection::Postgresql(c) => {
+            let mut q = diesel::sql_query(numbered(sql)).into_boxed::<Pg>();
+            for a in args {
+                q = match a.clone() {
+                    Arg::Text(s) => q.bind::<Text, _>(s),
+                    Arg::Int(i) => q.bind::<BigInt, _>(i),
+                    Arg::Real(f) => q.bind::<Double, _>(f),
+                };
+            }
+            q.load(c)?
+        }
+    })
+}
+
+/// `?` placeholders as PostgreSQL's `$1, $2, ...` (no statement here has a `?` in a literal).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// The `EXPLAIN` of `sql` as text lines, for the benchmark's query plans.
+pub fn explain(conn: &mut AnyConnection, sql: &str, args: &[Arg]) -> DbResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct SqlitePlan {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    #[derive(QueryableByName)]
+    struct PgPlan {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        plan: String,
+    }
+    Ok(match conn {
+        AnyConnection::Sqlite(_) => {
+            let rows: Vec<SqlitePlan> = load(conn, &format!("EXPLAIN QUERY PLAN {sql}"), args)?;
+            rows.into_iter().map(|r| r.detail).collect()
+        }
+        AnyConnection::Postgresql(_) => {
+            let rows: Vec<PgPlan> = load(conn, &format!("EXPLAIN ANALYZE {sql}"), args)?;
+            rows.into_iter().map(|r| r.plan).collect()
+        }
+    })
+}
+
+/// A statement and its arguments.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// SQL with `?` placeholders.
+    pub sql: String,
+    /// Bound in order.
+    pub args: Vec<Arg>,
+}
+
+/// The buckets as a `VALUES` list (columns `column1` label, `column2` from, `column3` to on
+/// both databases), appending their arguments.
+fn buckets_sql(buckets: &[Bucket], args: &mut Vec<Arg>) -> String {
+    let rows: Vec<&str> = buckets.iter().map(|_| "(?, ?, ?)").collect();
+    for b in buckets {
+        args.push(Arg::Text(b.label.clone()));
+        args.push(Arg::Text(b.from.clone()));
+        args.push(Arg::Text(b.to.clone()));
+    }
+    format!("(VALUES {}) b", rows.join(", "))
+}
+
+/// The join limiting records of households (`alias.household_id`, or `h.id`) to those
+/// actively assigned to `agency`'s officers: an agency admin's scope.
+fn scope_join(household: &str, agency: Option<&str>, args: &mut Vec<Arg>) -> String {
+    match agency {
+        None => String::new(),
+        Some(a) => {
+            args.push(Arg::Text(a.to_owned()));
+            format!(
+                " JOIN assignments sa ON sa.household_id = {household} \
+                 AND sa.ends_at IS NULL AND sa.agency_id = ?"
+            )
+        }
+    }
+}
+
+/// One coverage group.
+#[derive(Debug, QueryableByName)]
+pub struct CoverageGroup {
+    /// Group key.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    /// Active households.
+    #[diesel(sql_type = BigInt)]
+    pub households: i64,
+    /// With a completed visit since the coverage cutoff.
+    #[diesel(sql_type = BigInt)]
+    pub visited: i64,
+    /// Without one since the overdue cutoff.
+    #[diesel(sql_type = BigInt)]
+    pub overdue: i64,
+    /// Without any.
+    #[diesel(sql_type = BigInt)]
+    pub never_visited: i64,
+}
+
+/// The coverage statement: active households by `group`, of `agency`'s scope if given,
+/// counting those whose last completed visit is at or after `covered_since`, and those
+/// without one since `overdue_before` (overdue).
+pub fn coverage_statement(
+    group: Group,
+    agency: Option<&str>,
+    covered_since: &str,
+    overdue_before: &str,
+) -> Statement {
+    let mut args = vec![
+        Arg::Text(covered_since.to_owned()),
+        Arg::Text(overdue_before.to_owned()),
+    ];
+    let key = match group {
+        Group::Kecamatan => "h.kecamatan_code",
+        Group::Desa => "h.desa_code",
+        Group::Agency => "sa.agency_id",
+        Group::None | Group::Month => "CAST(NULL AS TEXT)",
+    };
+    let join = match (group, agency) {
+        (_, Some(_)) => scope_join("h.id", agency, &mut args),
+        // Households nobody is assigned to are a group of their own (key null).
+        (Group::Agency, None) => {
+            " LEFT JOIN assignments sa ON sa.household_id = h.id AND sa.ends_at IS NULL".into()
+        }
+        _ => String::new(),
+    };
+    let group_clause = if matches!(group, Group::None | Group::Month) {
+        String::new()
+    } else {
+        format!(" GROUP BY {key}")
+    };
+    let sql = format!(
+        "SELECT {key} AS k, CAST(COUNT(*) AS BIGINT) AS households, \
+         CAST(COALESCE(SUM(CASE WHEN h.last_completed_visit_at >= ? THEN 1 ELSE 0 END), 0) \
+             AS BIGINT) AS visited, \
+         CAST(COALESCE(SUM(CASE WHEN h.last_completed_visit_at IS NULL \
+             OR h.last_completed_visit_at < ? THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue, \
+         CAST(COALESCE(SUM(CASE WHEN h.last_completed_visit_at IS NULL THEN 1 ELSE 0 END), 0) \
+             AS BIGINT) AS never_visited \
+         FROM q_households h{join} \
+         WHERE h.status = 'active' AND NOT h.deleted{group_clause}"
+    );
+    Statement { sql, args }
+}
+
+/// Runs a coverage statement.
+pub fn coverage(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<CoverageGroup>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// The key of a visit or aid row (`alias` `v` or `a`) for `group`, and the household join it
+/// needs.
+fn record_key(group: Group, alias: &str) -> (String, String) {
+    let household = format!(" JOIN q_households h {AREA_INDEX} ON h.id = {alias}.household_id");
+    match group {
+        Group::Kecamatan => ("h.kecamatan_code".into(), household),
+        Group::Desa => ("h.desa_code".into(), household),
+        Group::Agency => (format!("{alias}.agency_id"), String::new()),
+        Group::Month => ("b.column1".into(), String::new()),
+        Group::None => ("CAST(NULL AS TEXT)".into(), String::new()),
+    }
+}
+
+/// One aid group.
+#[derive(Debug, QueryableByName)]
+pub struct AidGroup {
+    /// Group key.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    /// Kind.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub kind: Option<String>,
+    /// Source.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub source: Option<String>,
+    /// Unit.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub unit: Option<String>,
+    /// Records.
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    /// Quantity.
+    #[diesel(sql_type = Double)]
+    pub quantity: f64,
+    /// Value.
+    #[diesel(sql_type = BigInt)]
+    pub value_rupiah: i64,
+}
+
+/// The aid statement: aid not voided, given within the buckets, of `agency`'s scope if
+/// given, by `group`, kind, source and unit.
+pub fn aid_statement(
+    group: Group,
+    agency: Option<&str>,
+    buckets: &[Bucket],
+    kind: Option<&str>,
+    source: Option<&str>,
+) -> Statement {
+    let mut args = Vec::new();
+    let values = buckets_sql(buckets, &mut args);
+    let (key, household) = record_key(group, "a");
+    let scope = scope_join("a.household_id", agency, &mut args);
+    let mut filter = String::new();
+    if let Some(k) = kind {
+        filter.push_str(" AND a.kind = ?");
+        args.push(Arg::Text(k.to_owned()));
+    }
+    if let Some(s) = source {
+        filter.push_str(" AND a.source = ?");
+        args.push(Arg::Text(s.to_owned()));
+    }
+    let sql = format!(
+        "SELECT {key} AS k, a.kind AS kind, a.source AS source, a.unit AS unit, \
+         CAST(COUNT(*) AS BIGINT) AS n, \
+         CAST(COALESCE(SUM(a.quantity), 0.0) AS DOUBLE PRECISION) AS quantity, \
+         CAST(COALESCE(SUM(a.value_rupiah), 0) AS BIGINT) AS value_rupiah \
+         FROM {values} \
+         JOIN q_aid a ON a.given_at_utc >= b.column2 AND a.given_at_utc < b.column3\
+         {household}{scope} \
+         WHERE NOT a.voided{filter} \
+         GROUP BY {key}, a.kind, a.source, a.unit"
+    );
+    Statement { sql, args }
+}
+
+/// Runs an aid statement.
+pub fn aid(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<AidGroup>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// One group and month of scores.
+#[derive(Debug, QueryableByName)]
+pub struct ConditionsGroup {
+    /// Group key.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    /// Month.
+    #[diesel(sql_type = Text)]
+    pub month: String,
+    /// Visits.
+    #[diesel(sql_type = BigInt)]
+    pub visits: i64,
+    /// Sums and counts, in the order of `sync_protocol::schema::ASPECTS`.
+    #[diesel(sql_type = BigInt)]
+    pub s0: i64,
+    /// Count.
+    #[diesel(sql_type = BigInt)]
+    pub n0: i64,
+    /// Sum.
+    #[diesel(sql_type = BigInt)]
+    pub s1: i64,
+    /// Count.
+    #[diesel(sql_type = BigInt)]
+    pub n1: i64,
+    /// Sum.
+    #[diesel(sql_type = BigInt)]
+    pub s2: i64,
+    /// Count.
+    #[diesel(sql_type = BigInt)]
+    pub n2: i64,
+    /// Sum.
+    #[diesel(sql_type = BigInt)]
+    pub s3: i64,
+    /// Count.
+    #[diesel(sql_type = BigInt)]
+    pub n3: i64,
+    /// Sum.
+    #[diesel(sql_type = BigInt)]
+    pub s4: i64,
+    /// Count.
+    #[diesel(sql_type = BigInt)]
+    pub n4: i64,
+}
+
+/// The conditions statement: visits not deleted in each month bucket, of `agency`'s scope
+/// if given, by `group` and month: per aspect the sum and count of scores given.
+pub fn conditions_statement(group: Group, agency: Option<&str>, months: &[Bucket]) -> Statement {
+    let mut args = Vec::new();
+    let values = buckets_sql(months, &mut args);
+    let (key, household) = record_key(group, "v");
+    let scope = scope_join("v.household_id", agency, &mut args);
+    let aspects: Vec<String> = sync_protocol::schema::ASPECTS
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            format!(
+                "CAST(COALESCE(SUM(v.{a}_score), 0) AS BIGINT) AS s{i}, \
+                 CAST(COUNT(v.{a}_score) AS BIGINT) AS n{i}"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {key} AS k, b.column1 AS month, CAST(COUNT(*) AS BIGINT) AS visits, {} \
+         FROM {values} \
+         JOIN q_visits v ON v.visited_at_utc >= b.column2 AND v.visited_at_utc < b.column3\
+         {household}{scope} \
+         WHERE NOT v.deleted \
+         GROUP BY {key}, b.column1",
+        aspects.join(", ")
+    );
+    Statement { sql, args }
+}
+
+/// Runs a conditions statement.
+pub fn conditions(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<ConditionsGroup>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// One group of locations.
+#[derive(Debug, QueryableByName)]
+pub struct LocationsGroup {
+    /// Group key.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    /// Visits.
+    #[diesel(sql_type = BigInt)]
+    pub visits: i64,
+    /// With a point.
+    #[diesel(sql_type = BigInt)]
+    pub with_gps: i64,
+    /// Mock.
+    #[diesel(sql_type = BigInt)]
+    pub mock: i64,
+    /// Too far.
+    #[diesel(sql_type = BigInt)]
+    pub implausible: i64,
+    /// Either.
+    #[diesel(sql_type = BigInt)]
+    pub suspect: i64,
+}
+
+/// The locations statement: visits not deleted within the buckets, of `agency`'s scope if
+/// given, by `group`, counting mock locations and those farther than `threshold_m` from the
+/// home point (`sync_protocol::rows::location_suspect`'s rule).
+pub fn locations_statement(
+    group: Group,
+    agency: Option<&str>,
+    buckets: &[Bucket],
+    threshold_m: f64,
+) -> Statement {
+    let mut args = vec![Arg::Real(threshold_m), Arg::Real(threshold_m)];
+    let values = buckets_sql(buckets, &mut args);
+    let (key, household) = record_key(group, "v");
+    let scope = scope_join("v.household_id", agency, &mut args);
+    let sql = format!(
+        "SELECT {key} AS k, CAST(COUNT(*) AS BIGINT) AS visits, \
+         CAST(COALESCE(SUM(CASE WHEN v.gps_lat IS NOT NULL AND v.gps_lon IS NOT NULL \
+             THEN 1 ELSE 0 END), 0) AS BIGINT) AS with_gps, \
+         CAST(COALESCE(SUM(CASE WHEN v.gps_mock THEN 1 ELSE 0 END), 0) AS BIGINT) AS mock, \
+         CAST(COALESCE(SUM(CASE WHEN v.distance_m > ? THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             AS implausible, \
+         CAST(COALESCE(SUM(CASE WHEN v.gps_mock OR v.distance_m > ? THEN 1 ELSE 0 END), 0) \
+             AS BIGINT) AS suspect \
+         FROM {values} \
+         JOIN q_visits v ON v.visited_at_utc >= b.column2 AND v.visited_at_utc < b.column3\
+         {household}{scope} \
+         WHERE NOT v.deleted \
+         GROUP BY {key}"
+    );
+    Statement { sql, args }
+}
+
+/// Runs a locations statement.
+pub fn locations(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<LocationsGroup>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// An officer.
+#[derive(Debug, QueryableByName)]
+pub struct Officer {
+    /// User id.
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    /// Sign-in name.
+    #[diesel(sql_type = Text)]
+    pub username: String,
+    /// Display name.
+    #[diesel(sql_type = Text)]
+    pub display_name: String,
+    /// Agency.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub agency_id: Option<String>,
+    /// Active.
+    #[diesel(sql_type = Bool)]
+    pub active: bool,
+}
+
+/// An officer's visits or aid in a period.
+#[derive(Debug, QueryableByName)]
+pub struct Activity {
+    /// User id.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub k: Option<String>,
+    /// Records.
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+    /// Completed visits, or the aid's value.
+    #[diesel(sql_type = BigInt)]
+    pub m: i64,
+}
+
+/// A device of an officer with its backlog and skew.
+#[derive(Debug, QueryableByName)]
+pub struct OfficerDeviceRow {
+    /// Device id.
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    /// Owner.
+    #[diesel(sql_type = Text)]
+    pub user_id: String,
+    /// Last push, ms.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub last_push_at: Option<i64>,
+    /// Revoked.
+    #[diesel(sql_type = Bool)]
+    pub revoked: bool,
+    /// Held writes.
+    #[diesel(sql_type = BigInt)]
+    pub held: i64,
+    /// Skewed operations in the period.
+    #[diesel(sql_type = BigInt)]
+    pub skewed: i64,
+}
+
+/// The statements of the officers report: officers, their visits, their aid, their devices.
+#[derive(Clone, Debug)]
+pub struct OfficerStatements {
+    /// Officers of the agency (or all).
+    pub officers: Statement,
+    /// Visits per writer.
+    pub visits: Statement,
+    /// Aid per writer.
+    pub aid: Statement,
+    /// Devices with held writes and skewed operations.
+    pub devices: Statement,
+}
+
+/// How a stored operation result says its clock was too far ahead: serde_json's compact
+/// form of `OpResult::clock_skew`. The partial index `applied_ops_clock_skew` has the same
+/// condition, so only skewed operations are read.
+const SKEWED: &str = "o.result LIKE '%\"clock_skew\":true%'";
+
+/// The officers report's statements for `agency` (or every agency), over `[from, to)` in UTC
+/// text and `[from_ms, to_ms)` in milliseconds.
+pub fn officer_statements(
+    agency: Option<&str>,
+    from: &str,
+    to: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> OfficerStatements {
+    let by_agency = |col: &str, args: &mut Vec<Arg>| match agency {
+        None => String::new(),
+        Some(a) => {
+            args.push(Arg::Text(a.to_owned()));
+            format!(" AND {col} = ?")
+        }
+    };
+    let mut args = Vec::new();
+    let f = by_agency("u.agency_id", &mut args);
+    let officers = Statement {
+        sql: format!(
+            "SELECT u.id AS id, u.username AS username, u.display_name AS display_name, \
+             u.agency_id AS agency_id, u.active AS active FROM users u \
+             WHERE u.role = 'officer'{f} ORDER BY u.username"
+        ),
+        args,
+    };
+    let mut args = vec![Arg::Text(from.into()), Arg::Text(to.into())];
+    let f = by_agency("v.agency_id", &mut args);
+    let visits = Statement {
+        sql: format!(
+            "SELECT v.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(CASE WHEN v.outcome = '{COMPLETED}' THEN 1 ELSE 0 END), 0) \
+                 AS BIGINT) AS m \
+             FROM q_visits v WHERE v.visited_at_utc >= ? AND v.visited_at_utc < ? \
+             AND NOT v.deleted{f} GROUP BY v.user_id"
+        ),
+        args,
+    };
+    let mut args = vec![Arg::Text(from.into()), Arg::Text(to.into())];
+    let f = by_agency("a.agency_id", &mut args);
+    let aid = Statement {
+        sql: format!(
+            "SELECT a.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
+             CAST(COALESCE(SUM(a.value_rupiah), 0) AS BIGINT) AS m \
+             FROM q_aid a WHERE a.given_at_utc >= ? AND a.given_at_utc < ? \
+             AND NOT a.voided{f} GROUP BY a.user_id"
+        ),
+        args,
+    };
+    let mut args = vec![Arg::Int(from_ms), Arg::Int(to_ms)];
+    let f = by_agency("u.agency_id", &mut args);
+    let devices = Statement {
+        sql: format!(
+            "SELECT d.id AS id, d.user_id AS user_id, d.last_push_at AS last_push_at, \
+             d.revoked AS revoked, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM held_writes w WHERE w.device_id = d.id) \
+                 AS held, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM applied_ops o WHERE o.device_id = d.id \
+                 AND {SKEWED} AND o.applied_at >= ? AND o.applied_at < ?) AS skewed \
+             FROM devices d JOIN users u ON u.id = d.user_id \
+             WHERE u.role = 'officer'{f} ORDER BY d.id"
+        ),
+        args,
+    };
+    OfficerStatements {
+        officers,
+        visits,
+        aid,
+        devices,
+    }
+}
+
+/// Runs the officers statement.
+pub fn officers(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<Officer>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// Runs a visits or aid per officer statement.
+pub fn activity(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<Activity>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// Runs the devices statement.
+pub fn officer_devices(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<OfficerDeviceRow>> {
+    load(conn, &s.sql, &s.args)
+}
+
+/// Names of areas and agencies, for labelling groups.
+pub fn names(conn: &mut AnyConnection) -> DbResult<std::collections::HashMap<String, String>> {
+    use super::schema::{agencies, areas};
+    let mut out: std::collections::HashMap<String, String> = areas::table
+        .select((areas::code, areas::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    out.extend(
+        agencies::table
+            .select((agencies::id, agencies::name))
+            .load::<(String, String)>(conn)?,
+    );
+    Ok(out)
+}
