@@ -98,13 +98,15 @@ pub trait BatchStore {
     /// The current state of a record, `None` if the server has none: as read under
     /// [`BatchStore::lock_records`], or as an earlier operation of this batch left it.
     fn load(&mut self, id: RecordId) -> Result<Option<RecordState>, Self::Error>;
-    /// Takes one processed operation: its result and, when it wrote, the record's state
-    /// before (`old`, `None` for a create) and after (`new`). Later [`BatchStore::load`]s
+    /// Takes one processed operation: the operation as parsed (`None` when it could not be),
+    /// its result and, when it wrote, the record's state before (`old`, `None` for a create)
+    /// and after (`new`). Later [`BatchStore::load`]s
     /// of the record see `new`. A store may write at once or keep it for
     /// [`BatchStore::finish`]; either way the effect and the result commit together or not
     /// at all, with the batch's transaction.
     fn commit_op(
         &mut self,
+        op: Option<&Operation>,
         result: StoredResult,
         old: Option<&RecordState>,
         new: Option<RecordState>,
@@ -252,7 +254,7 @@ pub fn process_batch<S: BatchStore>(
                     record: view,
                     ..bare(received.seq, stored.status)
                 });
-                store.commit_op(stored, current.as_ref(), state)?;
+                store.commit_op(received.op.as_ref().ok(), stored, current.as_ref(), state)?;
                 last = received.seq;
             }
         }

@@ -9,7 +9,7 @@ use crate::apply::ApplyEnv;
 use crate::batch::{BatchStore, StoredResult, process_batch};
 use crate::ids::{DeviceId, Epoch, RecordId};
 use crate::state::RecordState;
-use crate::wire::{PushResponse, ReceivedOp, RecordView};
+use crate::wire::{Operation, PushResponse, ReceivedOp, RecordView};
 
 #[derive(Clone, Debug, Default)]
 struct DeviceLog {
@@ -134,6 +134,7 @@ impl BatchStore for Store<'_> {
 
     fn commit_op(
         &mut self,
+        _op: Option<&Operation>,
         result: StoredResult,
         _old: Option<&RecordState>,
         new: Option<RecordState>,

@@ -26,7 +26,7 @@ use kampung_sync::db::scope::Scope;
 use kampung_sync::db::{self, AnyConnection, DbError};
 use kampung_sync::ids::UserId;
 use kampung_sync::service::accounts;
-use kampung_sync_tests::{Backend, PASSWORD, PG_ENV, TestDb};
+use kampung_sync_tests::{Backend, PASSWORD, PG_ENV, TestDb, scalar};
 use proptest::test_runner::{TestCaseError, TestRunner};
 use sync_protocol::batch::process_batch;
 use sync_protocol::wire::{PushResponse, ReceivedOp, RecordView};
@@ -68,7 +68,7 @@ impl DbServer {
     fn new(url: &str, owner: UserId) -> DbServer {
         let mut conn = db::connect(url).unwrap();
         conn.batch_execute(
-            "DELETE FROM applied_ops; DELETE FROM records; DELETE FROM refresh_tokens; \
+            "DELETE FROM applied_ops; DELETE FROM record_writes; DELETE FROM records; DELETE FROM refresh_tokens; \
              DELETE FROM q_households; DELETE FROM q_visits; DELETE FROM q_aid; \
              DELETE FROM devices;",
         )
@@ -203,6 +203,32 @@ impl Server for DbServer {
         assert!(
             differences.is_empty(),
             "typed tables differ: {differences:#?}"
+        );
+        // The history has a row for every accepted operation and no other: each record's
+        // versions 1 to its version, one each (every write issues the next one).
+        assert_eq!(
+            scalar(
+                conn,
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM applied_ops \
+                 WHERE status IN ('applied', 'conflict')"
+            ),
+            scalar(
+                conn,
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM record_writes"
+            ),
+            "a history row per accepted operation"
+        );
+        assert_eq!(
+            scalar(
+                conn,
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM records r WHERE r.version > 0 AND \
+                 (r.version <> (SELECT COUNT(DISTINCT w.version) FROM record_writes w \
+                                WHERE w.record_id = r.id) \
+                  OR r.version <> (SELECT MAX(w.version) FROM record_writes w \
+                                   WHERE w.record_id = r.id))"
+            ),
+            0,
+            "each record's history holds its versions 1 to its version"
         );
         response
     }
@@ -840,7 +866,7 @@ mod derived {
             let mut conn = db::connect(url).unwrap();
             use diesel::connection::SimpleConnection;
             conn.batch_execute(
-                "DELETE FROM applied_ops; DELETE FROM records; DELETE FROM refresh_tokens; \
+                "DELETE FROM applied_ops; DELETE FROM record_writes; DELETE FROM records; DELETE FROM refresh_tokens; \
                  DELETE FROM q_households; DELETE FROM q_visits; DELETE FROM q_aid; \
                  DELETE FROM devices;",
             )

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod admin_reports;
 pub mod areas;
 pub mod assignments;
+pub mod conflicts;
 pub mod identity;
 pub mod imports;
 pub mod lists;

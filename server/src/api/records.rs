@@ -13,6 +13,10 @@ pub struct RecordRead {
     pub record: RecordView,
     /// Send this back as `ctx` to supersede what was read.
     pub ctx: Context,
+    /// For each conflicted register, its values side by side with who wrote each, from
+    /// which device and when.
+    #[serde(default)]
+    pub conflicts: super::conflicts::ConflictValues,
 }
 
 /// A `PUT`, `PATCH` or `DELETE` of a record by an administrator.

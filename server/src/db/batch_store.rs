@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use sync_protocol::batch::{BatchStore, StoredResult};
 use sync_protocol::review::VISIT_FIELD;
 use sync_protocol::scope::household_of;
+use sync_protocol::wire::OpKind;
 use sync_protocol::{
     Collection, DeviceId, Operation, RecordId, RecordState, RejectCode, Rejection,
 };
@@ -15,6 +16,7 @@ use sync_protocol::{
 use super::areas;
 use super::assignments;
 use super::devices::{self, LockedDevice};
+use super::record_writes::{self, WriteRow};
 use super::schema::{applied_ops, held_writes};
 use super::scope::Scope;
 use super::{AnyConnection, DbError, DbResult, now_ms, per_backend, records, to_i64};
@@ -34,6 +36,9 @@ pub struct DbBatchStore<'c> {
     /// The records the batch wrote, with the position of their last write.
     written: HashMap<RecordId, usize>,
     results: Vec<StoredResult>,
+    /// What each write of the batch was, for the records' histories; applied-at filled in
+    /// at the flush.
+    writes: Vec<WriteRow>,
 }
 
 impl<'c> DbBatchStore<'c> {
@@ -68,6 +73,7 @@ impl<'c> DbBatchStore<'c> {
             locked_records: Vec::new(),
             written: HashMap::new(),
             results: Vec::new(),
+            writes: Vec::new(),
         }
     }
 
@@ -105,6 +111,31 @@ impl<'c> DbBatchStore<'c> {
                 .values(chunk)
                 .execute(c))?;
         }
+        for w in &mut self.writes {
+            w.applied_at = applied_at;
+        }
+        record_writes::insert_many(self.conn, &self.writes)
+    }
+
+    /// Keeps what `op` wrote, when it changed the record: applied or kept as a sibling.
+    fn keep_write(&mut self, op: &Operation, result: &StoredResult) -> DbResult<()> {
+        let Some(version) = result.dot else {
+            return Ok(());
+        };
+        self.writes.push(WriteRow {
+            record_id: op.record_id.to_string(),
+            version: to_i64(version)?,
+            collection: op.collection.clone(),
+            device_id: self.device.to_string(),
+            seq: to_i64(op.seq)?,
+            user_id: self.locked.user_id.clone(),
+            applied_at: 0,
+            hlc: json(&op.hlc)?,
+            kind: kind_name(op.kind).to_owned(),
+            ctx: json(&op.ctx)?,
+            fields: op.fields.as_ref().map(json).transpose()?,
+            status: result.status.as_str().to_owned(),
+        });
         Ok(())
     }
 
@@ -192,6 +223,18 @@ impl<'c> DbBatchStore<'c> {
     }
 }
 
+fn json<T: serde::Serialize>(v: &T) -> DbResult<String> {
+    serde_json::to_string(v).map_err(|e| DbError::Corrupt(e.to_string()))
+}
+
+fn kind_name(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::Put => "put",
+        OpKind::Patch => "patch",
+        OpKind::Delete => "delete",
+    }
+}
+
 impl BatchStore for DbBatchStore<'_> {
     type Error = DbError;
 
@@ -240,10 +283,14 @@ impl BatchStore for DbBatchStore<'_> {
 
     fn commit_op(
         &mut self,
+        op: Option<&Operation>,
         result: StoredResult,
         _old: Option<&RecordState>,
         new: Option<RecordState>,
     ) -> DbResult<()> {
+        if let (Some(op), Some(_)) = (op, &new) {
+            self.keep_write(op, &result)?;
+        }
         if let Some(new) = new {
             self.written.insert(new.id, self.results.len());
             self.states.insert(new.id, Some(new));

@@ -297,3 +297,27 @@ pub fn console_of(conn: &mut AnyConnection, user: UserId) -> DbResult<DeviceId> 
     id.parse()
         .map_err(|_| super::DbError::Corrupt(format!("device id {id}")))
 }
+
+/// The owners of `ids` (device id, user id, user name, device kind), for showing who wrote
+/// a value; unknown ids are left out.
+pub fn owners_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> DbResult<Vec<(String, String, String, String)>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(super::records::CHUNK) {
+        found.extend(
+            devices::table
+                .inner_join(users::table)
+                .filter(devices::id.eq_any(chunk))
+                .select((
+                    devices::id,
+                    devices::user_id,
+                    users::username,
+                    devices::kind,
+                ))
+                .load::<(String, String, String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}

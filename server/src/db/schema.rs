@@ -245,6 +245,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    record_writes (record_id, version, device_id, seq) {
+        record_id -> Text,
+        version -> BigInt,
+        collection -> Text,
+        device_id -> Text,
+        seq -> BigInt,
+        user_id -> Text,
+        applied_at -> BigInt,
+        hlc -> Text,
+        kind -> Text,
+        ctx -> Text,
+        fields -> Nullable<Text>,
+        status -> Text,
+    }
+}
+
 diesel::joinable!(devices -> users (user_id));
 diesel::joinable!(users -> agencies (agency_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -264,5 +281,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     q_households,
     q_visits,
     q_aid,
-    household_identity
+    household_identity,
+    record_writes
 );

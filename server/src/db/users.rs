@@ -140,3 +140,20 @@ pub fn agency_admins_of(conn: &mut AnyConnection, agency: &str) -> DbResult<Vec<
         .select(users::id)
         .load(conn)?)
 }
+
+/// The sign-in names of `ids`, by id; unknown ids are left out.
+pub fn names_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> DbResult<std::collections::HashMap<String, String>> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(super::records::CHUNK) {
+        found.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::username))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}

@@ -57,6 +57,9 @@ pub enum ErrorCode {
     NotAnOfficer,
     /// A KK or NIK number that is not 16 digits (the message never repeats it).
     InvalidIdentityNumber,
+    /// A conflict resolution that names no conflicted field, a value not listed, or a
+    /// merged value that is not an object of the field's group.
+    InvalidResolution,
     // 401: who is asking is not established.
     /// Wrong user name or password at sign-in.
     InvalidCredentials,
@@ -123,6 +126,11 @@ pub enum ErrorCode {
     DuplicateKk,
     /// The NIK number is another household's (the message names it, not the number).
     DuplicateNik,
+    /// A conflict resolution's `ctx` does not cover the record as it stands: it changed
+    /// since the read. Nothing was written.
+    StaleContext,
+    /// A conflict resolution for a record that holds no conflict (any more).
+    NotConflicted,
     // 413
     /// The body is over the limit.
     PayloadTooLarge,
@@ -177,7 +185,8 @@ impl ErrorCode {
             | C::InvalidArea
             | C::UnknownArea
             | C::NotAnOfficer
-            | C::InvalidIdentityNumber => StatusCode::BAD_REQUEST,
+            | C::InvalidIdentityNumber
+            | C::InvalidResolution => StatusCode::BAD_REQUEST,
             C::InvalidCredentials
             | C::MissingToken
             | C::InvalidToken
@@ -207,7 +216,9 @@ impl ErrorCode {
             | C::AreaExists
             | C::ResyncRequired
             | C::DuplicateKk
-            | C::DuplicateNik => StatusCode::CONFLICT,
+            | C::DuplicateNik
+            | C::StaleContext
+            | C::NotConflicted => StatusCode::CONFLICT,
             C::ImportRefused | C::EditRejected => StatusCode::UNPROCESSABLE_ENTITY,
             C::PayloadTooLarge | C::BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

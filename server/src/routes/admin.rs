@@ -332,7 +332,9 @@ fn household_in_path(path: &web::Path<String>) -> Result<RecordId, ApiError> {
 }
 
 /// A record id in the path; one that is not a UUID names no record.
-fn record_in_path(path: &web::Path<(String, String)>) -> Result<(String, RecordId), ApiError> {
+pub(super) fn record_in_path(
+    path: &web::Path<(String, String)>,
+) -> Result<(String, RecordId), ApiError> {
     let (collection, id) = path.as_ref();
     let id = id.parse().map_err(|_| {
         ApiError::new(
@@ -399,23 +401,26 @@ async fn edit_record(
         admin::edit_record(c, &caller, &collection, id, kind, edit)
     })
     .await?;
+    Ok(edit_answer(done))
+}
+
+/// `200` with what an accepted edit did, or `422 edit_rejected` with the rejected result.
+pub(super) fn edit_answer(done: crate::api::records::EditDone) -> HttpResponse {
     if done.result.status != Status::Rejected {
-        return Ok(HttpResponse::Ok().json(done));
+        return HttpResponse::Ok().json(done);
     }
     let why = done
         .result
         .error
         .as_ref()
         .map_or_else(String::new, |e| format!("{}: {}", e.code, e.message));
-    Ok(
-        HttpResponse::build(ErrorCode::EditRejected.status()).json(RejectedEdit {
-            error: ErrorBody::new(
-                ErrorCode::EditRejected.as_str(),
-                format!("the edit was rejected, nothing was written: {why}"),
-            ),
-            result: done.result,
-        }),
-    )
+    HttpResponse::build(ErrorCode::EditRejected.status()).json(RejectedEdit {
+        error: ErrorBody::new(
+            ErrorCode::EditRejected.as_str(),
+            format!("the edit was rejected, nothing was written: {why}"),
+        ),
+        result: done.result,
+    })
 }
 
 fn visit_in_path(path: &web::Path<String>) -> Result<RecordId, ApiError> {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod conflicts;
 pub mod health;
 pub mod lists;
 pub mod reports;
@@ -107,7 +108,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/visits/{id}/review",
                     web::get().to(admin::read_visit_review),
                 )
-                .route("/visits/{id}/review", web::post().to(admin::review_visit)),
+                .route("/visits/{id}/review", web::post().to(admin::review_visit))
+                .route(
+                    "/records/{collection}/{id}/history",
+                    web::get().to(conflicts::record_history),
+                )
+                .route("/conflicts", web::get().to(conflicts::list_conflicts))
+                .route(
+                    "/conflicts/{collection}/{id}/resolve",
+                    web::post().to(conflicts::resolve_conflict),
+                ),
         );
 }
 

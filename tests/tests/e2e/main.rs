@@ -10,6 +10,7 @@ mod assignment_import;
 mod bad_input;
 mod browser_consoles;
 mod client;
+mod conflict_inbox;
 mod cursor;
 mod docs;
 mod flow;

@@ -413,9 +413,21 @@ fn concurrent_reviews_are_a_conflict_and_a_re_review_with_its_ctx_settles_it(b: 
     assert_eq!(decisions.len(), 2, "{second}");
     assert!(decisions.contains(&"approved") && decisions.contains(&"rejected"));
 
-    // The phone sees the conflict too.
+    // The phone sees the conflict too, and so does the supervisor's conflict inbox.
     dewi.sync_caught_up(&s);
     assert!(dewi.client.view(review_id(v)).unwrap().conflicted);
+    let (st, open) = s.get(
+        "/v1/admin/conflicts?collection=reviews",
+        Some(&kepala.token),
+    );
+    assert_eq!(st, 200, "{open}");
+    let listed: Vec<&str> = open["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [review_id(v).to_string()], "{open}");
 
     // The supervisor reads it and decides once more, on what was read; a reset to
     // `received` is a decision like any (taking one back).
@@ -438,6 +450,8 @@ fn concurrent_reviews_are_a_conflict_and_a_re_review_with_its_ctx_settles_it(b: 
     let on_phone = dewi.client.view(review_id(v)).unwrap();
     assert!(!on_phone.conflicted);
     assert_eq!(on_phone.fields["state"], "received");
+    let (_, open) = s.get("/v1/admin/conflicts", Some(&kepala.token));
+    assert_eq!(open["items"], json!([]), "{open}");
     assert_eq!(
         typed_tables::verify(&mut db.connect()).unwrap(),
         Vec::<String>::new()

@@ -6,13 +6,16 @@ use sync_protocol::{Collection, Context, RecordId, RecordState};
 
 use crate::api::records::RecordRead;
 use crate::auth::Caller;
-use crate::db::{AnyConnection, meta, records};
+use crate::db::{self, AnyConnection, meta, records};
 use crate::error::{ApiError, ErrorCode};
 use crate::service::authorize::{self, Principal};
 use crate::service::sync::scope_of;
 
+use super::conflict_values::conflict_values;
+
 /// The record `id` of `collection` as it stands: winning values, the siblings of
-/// conflicted registers, and the `ctx` an edit on top of it sends. Agency admins read the
+/// conflicted registers (with who wrote each, from which device and when), and the `ctx`
+/// an edit on top of it sends. Agency admins read the
 /// records of their agency's households only.
 pub fn read_record(
     conn: &mut AnyConnection,
@@ -21,10 +24,16 @@ pub fn read_record(
     id: RecordId,
 ) -> Result<RecordRead, ApiError> {
     let p = authorize::admin(conn, caller)?;
-    let state = load_in_scope(conn, &p, collection, id)?;
-    Ok(RecordRead {
-        ctx: Context::seen(meta::epoch(conn)?, state.version),
-        record: RecordView::from(&state),
+    db::read_tx(conn, |c| {
+        let state = load_in_scope(c, &p, collection, id)?;
+        let conflicts = conflict_values(c, &[&state])?
+            .remove(&id)
+            .unwrap_or_default();
+        Ok(RecordRead {
+            ctx: Context::seen(meta::epoch(c)?, state.version),
+            record: RecordView::from(&state),
+            conflicts,
+        })
     })
 }
 
