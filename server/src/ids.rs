@@ -24,3 +24,17 @@ impl AgencyId {
         AgencyId(uuid::Uuid::now_v7())
     }
 }
+
+impl utoipa::PartialSchema for UserId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        sync_protocol::ids::uuid_string("A user id (UUID).")
+    }
+}
+impl utoipa::ToSchema for UserId {}
+
+impl utoipa::PartialSchema for AgencyId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        sync_protocol::ids::uuid_string("An agency id (UUID).")
+    }
+}
+impl utoipa::ToSchema for AgencyId {}

@@ -17,6 +17,7 @@ pub mod error;
 pub mod ids;
 pub mod in_flight;
 pub mod json_body;
+pub mod openapi;
 pub mod pii;
 pub mod query_params;
 pub mod request_log;

@@ -94,13 +94,16 @@ impl VersionVector {
 /// `vv.server` is the record version the edit was based on (0 for "nothing"); the device's
 /// own entry, if sent, must be below the operation's own sequence number. The epoch names
 /// the database generation that issued `vv.server`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     /// The database epoch of the version seen; absent when the device has seen nothing.
     #[serde(default)]
     pub epoch: Option<Epoch>,
-    /// The version vector seen.
+    /// The version vector seen: `{"server": version}`, and the device's own entry (its id to
+    /// a sequence number) if sent.
     #[serde(default, deserialize_with = "crate::wire::null_as_default")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, u64>))]
     pub vv: VersionVector,
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Sent as an object rather than one packed integer because `wall_ms << 16` would not fit
 /// in a JavaScript number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

@@ -42,3 +42,39 @@ uuid_newtype!(
     /// cursors from before the restore are never mistaken for current ones.
     Epoch
 );
+
+/// Schemas of the ids for the server's OpenAPI document: a UUID string, as serde writes it.
+#[cfg(feature = "openapi")]
+mod schemas {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
+
+    /// A UUID string: lowercase, hyphenated.
+    pub fn uuid_string(description: &str) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("uuid".into())))
+            .description(Some(description))
+            .into()
+    }
+
+    macro_rules! uuid_schema {
+        ($($name:ident: $doc:literal),* $(,)?) => {$(
+            impl utoipa::PartialSchema for super::$name {
+                fn schema() -> RefOr<Schema> {
+                    uuid_string($doc)
+                }
+            }
+            impl utoipa::ToSchema for super::$name {}
+        )*};
+    }
+
+    uuid_schema!(
+        DeviceId: "A device installation id (UUID).",
+        RecordId: "A record id, made on the device (UUID).",
+        Epoch: "The database epoch (UUID).",
+    );
+}
+
+#[cfg(feature = "openapi")]
+pub use schemas::uuid_string;

@@ -99,6 +99,7 @@ pub enum Outcome {
 }
 
 /// The status of one operation in a push response.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Clone,
     Copy,

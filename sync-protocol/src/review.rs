@@ -24,6 +24,7 @@ pub const VISIT_FIELD: &str = "visit_id";
 pub const RECEIVED: &str = "received";
 
 /// A review's state: the values of the `state` field (`crate::schema::REVIEW_STATES`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Clone,
     Copy,

@@ -15,6 +15,7 @@ use crate::outcome::{Rejection, Status};
 use crate::state::{EXISTS, RecordState};
 
 /// What an operation does to its record.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpKind {
@@ -27,6 +28,7 @@ pub enum OpKind {
 }
 
 /// One queued device operation.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Operation {
@@ -34,6 +36,7 @@ pub struct Operation {
     pub seq: u64,
     /// An optional id for tracing; the idempotency key is `(device_id, seq)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = "uuid"))]
     pub op_id: Option<Uuid>,
     /// `households`, `visits` or `aid`.
     pub collection: String,
@@ -48,6 +51,7 @@ pub struct Operation {
     pub hlc: Hlc,
     /// Field values for put and patch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub fields: Option<Map<String, Value>>,
 }
 
@@ -66,6 +70,7 @@ where
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// A push: a batch of one device's operations, in sequence order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
@@ -73,6 +78,7 @@ pub struct PushRequest {
     pub device_id: DeviceId,
     /// The operations. Each is parsed on its own so one malformed operation cannot block
     /// the rest.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Operation>))]
     pub ops: Vec<Value>,
     /// Which results carry the record's state.
     #[serde(default, skip_serializing_if = "ResultRecords::is_all")]
@@ -80,6 +86,7 @@ pub struct PushRequest {
 }
 
 /// Which results of a push carry the record's current state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultRecords {
@@ -196,6 +203,7 @@ pub fn fingerprint(value: &Value) -> String {
 }
 
 /// One value of a conflicted register, for review.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SiblingView {
     /// The dot (record version) of the write.
@@ -214,6 +222,7 @@ pub struct SiblingView {
 }
 
 /// A record as devices and admins see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordView {
     /// Record id.
@@ -227,6 +236,7 @@ pub struct RecordView {
     /// Some register holds concurrent, different values.
     pub conflicted: bool,
     /// The provisional value of every field (the winner of each register).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: Map<String, Value>,
     /// For each conflicted register, every live value, provisional winner first.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -268,6 +278,7 @@ impl From<&RecordState> for RecordView {
 }
 
 /// The result of one operation of a push.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpResult {
     /// The operation's sequence number.
@@ -298,6 +309,7 @@ pub struct OpResult {
 }
 
 /// A code and a message.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireError {
     /// snake_case code.
@@ -316,6 +328,7 @@ impl From<&Rejection> for WireError {
 }
 
 /// The answer to a push.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PushResponse {
     /// The database epoch; contexts and cursors are only meaningful within it.
@@ -330,6 +343,7 @@ pub struct PushResponse {
 }
 
 /// A record that left the device's scope: drop it locally (it was not deleted).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removal {
     /// Record id.
@@ -339,6 +353,7 @@ pub struct Removal {
 }
 
 /// One page of a pull.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PullResponse {
     /// The database epoch.
@@ -354,6 +369,7 @@ pub struct PullResponse {
 }
 
 /// The body of every request-level error: `{"error": {"code": ..., "message": ...}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The error.

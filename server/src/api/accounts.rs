@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::ids::{AgencyId, UserId};
 
 /// A user as the API shows it (never the password hash).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserView {
     /// Id.
     pub id: UserId,
@@ -45,7 +45,7 @@ impl TryFrom<UserRow> for UserView {
 }
 
 /// A new account.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// Sign-in name: 3-64 of a-z, 0-9, `.`, `_`, `-` (stored lowercase).
@@ -65,7 +65,7 @@ pub struct NewUserRequest {
 }
 
 /// A sign-in.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Sign-in name.
@@ -79,7 +79,7 @@ pub struct LoginRequest {
 }
 
 /// A refresh.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh credential from the last sign-in or refresh.
@@ -88,7 +88,7 @@ pub struct RefreshRequest {
 }
 
 /// Tokens for a device.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     /// Bearer token for API requests.
     pub access_token: String,
@@ -110,7 +110,7 @@ pub struct TokenResponse {
 }
 
 /// A password change.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// The current password.

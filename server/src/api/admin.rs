@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::ids::{AgencyId, DeviceId, UserId};
 
 /// An agency.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgencyView {
     /// Id.
     pub id: AgencyId,
@@ -33,7 +33,7 @@ impl TryFrom<AgencyRow> for AgencyView {
 }
 
 /// A new agency.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgency {
     /// Name, unique.
@@ -45,7 +45,7 @@ pub struct NewAgency {
 }
 
 /// A device as administrators see it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeviceView {
     /// Installation id.
     pub id: DeviceId,
@@ -99,7 +99,7 @@ impl TryFrom<DeviceWithOwner> for DeviceView {
 }
 
 /// Why a device is revoked.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     /// `lost`, `stolen`, `officer_left`, ... (free text, at most 200 characters).
@@ -108,7 +108,8 @@ pub struct Revocation {
 }
 
 /// Query of the audit log.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only entries older than this entry id (for paging).
@@ -122,7 +123,7 @@ pub struct AuditQuery {
 }
 
 /// One audit entry as administrators read it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntryView {
     /// Entry id (UUID v7: ordered by time).
     pub id: String,

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AgencyId, DeviceId, UserId};
 
 /// `GET /v1/admin/reports/coverage`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageQuery {
     /// `kecamatan`, `desa` or `agency`; none: one row for the whole scope.
@@ -21,7 +22,8 @@ pub struct CoverageQuery {
 }
 
 /// `GET /v1/admin/reports/aid`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AidQuery {
     /// `kecamatan`, `desa`, `agency` or `month`.
@@ -45,7 +47,8 @@ pub struct AidQuery {
 }
 
 /// `GET /v1/admin/reports/conditions` and `/locations`: a grouping and a period.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     /// `kecamatan`, `desa`, `agency` or `month`.
@@ -63,7 +66,8 @@ pub struct PeriodQuery {
 }
 
 /// `GET /v1/admin/reports/officers`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OfficersQuery {
     /// Start, as for [`AidQuery::from`].
@@ -81,7 +85,7 @@ pub struct OfficersQuery {
 }
 
 /// A report: what it covers and its rows.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report<R> {
     /// The grouping, `null` for one row over the whole scope (or per officer).
     pub group_by: Option<String>,
@@ -108,7 +112,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 /// One group of [`CoverageQuery`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CoverageRow {
     /// Kecamatan or desa code, agency id; `null` for no group (or unassigned households).
     pub key: Option<String>,
@@ -152,7 +156,7 @@ impl CsvRow for CoverageRow {
 }
 
 /// The coverage report, with the windows it used.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CoverageReport {
     /// The grouping.
     pub group_by: Option<String>,
@@ -167,7 +171,7 @@ pub struct CoverageReport {
 }
 
 /// One group of aid: a kind, source and unit within a group.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AidRow {
     /// The group's key (area code, agency id, month `YYYY-MM`), `null` for none.
     pub key: Option<String>,
@@ -215,7 +219,7 @@ impl CsvRow for AidRow {
 }
 
 /// An aspect's scores in one group and month.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConditionsRow {
     /// The group's key, `null` for none (and with `group_by=month`).
     pub key: Option<String>,
@@ -287,7 +291,7 @@ impl CsvRow for ConditionsRow {
 }
 
 /// Suspect locations in one group.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LocationsRow {
     /// The group's key, `null` for none.
     pub key: Option<String>,
@@ -331,7 +335,7 @@ impl CsvRow for LocationsRow {
 }
 
 /// One of an officer's devices.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OfficerDevice {
     /// Device id.
     pub id: DeviceId,
@@ -346,7 +350,7 @@ pub struct OfficerDevice {
 }
 
 /// One officer's activity in the period.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OfficerRow {
     /// User id.
     pub user_id: UserId,

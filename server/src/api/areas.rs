@@ -18,6 +18,7 @@ use crate::error::ApiError;
     strum::IntoStaticStr,
     strum::EnumString,
     strum::Display,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -42,7 +43,7 @@ impl AreaLevel {
 }
 
 /// An area.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AreaView {
     /// BPS code.
     pub code: String,
@@ -70,7 +71,7 @@ impl TryFrom<AreaRow> for AreaView {
 }
 
 /// A new area.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewArea {
     /// BPS code: the parent's code and 3 more digits.
@@ -87,7 +88,8 @@ pub struct NewArea {
 }
 
 /// Filters of the area list.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AreaQuery {
     /// Only this level.

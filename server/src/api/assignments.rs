@@ -10,7 +10,7 @@ use sync_protocol::RecordId;
 use super::stored;
 
 /// An assignment as administrators see it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AssignmentView {
     /// Id.
     pub id: String,
@@ -61,7 +61,7 @@ impl TryFrom<AssignmentRow> for AssignmentView {
 }
 
 /// Assign a household to an officer (ending its current assignment, if any).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAssignment {
     /// The household.
@@ -74,7 +74,7 @@ pub struct NewAssignment {
 }
 
 /// End an assignment without a successor.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndAssignment {
     /// Why (1-200 characters).
@@ -83,7 +83,8 @@ pub struct EndAssignment {
 }
 
 /// Which assignments to list.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentQuery {
     /// One household's history.
@@ -121,7 +122,7 @@ impl AssignmentQuery {
 
 /// A write refused `out_of_scope`, kept for review: typically an officer's offline edit of a
 /// household reassigned while the phone was away.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeldWriteView {
     /// The device that sent it.
     pub device_id: String,
@@ -174,7 +175,8 @@ impl TryFrom<crate::db::held_writes::HeldWriteRow> for HeldWriteView {
 }
 
 /// Which held writes to list.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HeldWriteQuery {
     /// At most this many (default 100, at most 1000).
@@ -182,7 +184,8 @@ pub struct HeldWriteQuery {
 }
 
 /// How to import a file of assignments.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// Check every row and report, writing nothing.
@@ -191,7 +194,7 @@ pub struct ImportQuery {
 }
 
 /// What an import did, or would do, row by row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// The rows of the file, the header not counted.
     pub rows: usize,
@@ -206,7 +209,7 @@ pub struct ImportReport {
 }
 
 /// A row of the file that was refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RefusedRow {
     /// The line it starts on (the header is line 1).
     pub line: usize,

@@ -9,7 +9,7 @@ use sync_protocol::{Context, DeviceId, RecordId};
 
 /// A page of a keyset-paginated list: send `next_cursor` back as `cursor` for the next
 /// page; `null` on the last.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// This page's items.
     pub items: Vec<T>,
@@ -18,12 +18,13 @@ pub struct Page<T> {
 }
 
 /// One value of a conflicted field (register), with the write that made it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SiblingValue {
     /// Its position as listed: what a resolution's `pick` names.
     pub index: usize,
     /// The register's value: an object of the group's fields (`{"head_name": "Sutrisno"}`,
     /// or every field of `address`), or a bool for `_exists`.
+    #[schema(value_type = Object)]
     pub value: Value,
     /// The dot the write was issued (the record's version after it).
     pub dot: u64,
@@ -48,7 +49,8 @@ pub struct SiblingValue {
 pub type ConflictValues = BTreeMap<String, Vec<SiblingValue>>;
 
 /// Query of a record's history.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// At most this many (default 50, at most 500).
@@ -59,7 +61,7 @@ pub struct HistoryQuery {
 }
 
 /// One write of a record, as its history lists it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WriteView {
     /// The dot the write was issued: the record's version after it.
     pub version: u64,
@@ -78,15 +80,19 @@ pub struct WriteView {
     /// `applied`, or `conflict` when it was kept beside a concurrent value.
     pub status: String,
     /// The context it carried: what the writer had seen.
+    #[schema(value_type = Object)]
     pub ctx: Value,
     /// The fields it wrote; `null` for a delete.
+    #[schema(value_type = Option<Object>)]
     pub fields: Option<Value>,
     /// The device's stamp.
+    #[schema(value_type = Object)]
     pub hlc: Value,
 }
 
 /// Query of the conflict inbox.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ConflictQuery {
     /// Only this collection's records.
@@ -109,7 +115,7 @@ pub struct ConflictQuery {
 }
 
 /// One open conflict.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConflictItem {
     /// `households`, `visits` or `aid`.
     pub collection: String,
@@ -120,6 +126,7 @@ pub struct ConflictItem {
     /// The record's version.
     pub version: u64,
     /// The provisional value of every field.
+    #[schema(value_type = Object)]
     pub fields: Map<String, Value>,
     /// Every conflicted register's values side by side.
     pub conflicts: ConflictValues,
@@ -128,7 +135,7 @@ pub struct ConflictItem {
 }
 
 /// `POST /v1/admin/conflicts/{collection}/{id}/resolve`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// The `ctx` of the read the resolution is based on.
@@ -138,5 +145,6 @@ pub struct Resolution {
     pub pick: BTreeMap<String, usize>,
     /// Per conflicted register, a merged value: an object of the register's fields.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub fields: BTreeMap<String, Value>,
 }

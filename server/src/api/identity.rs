@@ -35,31 +35,35 @@ fn change<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<NumberText>>,
 
 /// `PUT /v1/admin/households/{id}/identity`: a number given replaces the stored one,
 /// `null` removes it, an absent one stays as it is.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityUpdate {
     /// The KK number.
     #[serde(default, deserialize_with = "change")]
+    #[schema(value_type = Option<String>)]
     pub kk: Option<Option<NumberText>>,
     /// The NIK number of the head of the household.
     #[serde(default, deserialize_with = "change")]
+    #[schema(value_type = Option<String>)]
     pub nik: Option<Option<NumberText>>,
 }
 
 /// `POST /v1/admin/households/lookup`: exactly one of the two.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityLookup {
     /// A KK number.
     #[serde(default, deserialize_with = "number")]
+    #[schema(value_type = Option<String>)]
     pub kk: Option<NumberText>,
     /// A NIK number.
     #[serde(default, deserialize_with = "number")]
+    #[schema(value_type = Option<String>)]
     pub nik: Option<NumberText>,
 }
 
 /// What a household has, without the numbers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IdentityStatus {
     /// The household.
     pub household_id: RecordId,
@@ -72,14 +76,15 @@ pub struct IdentityStatus {
 }
 
 /// The households a number belongs to, within the caller's scope.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdMatches {
     /// Their ids.
     pub household_ids: Vec<RecordId>,
 }
 
 /// `GET /v1/admin/households/{id}/identity?reason=`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityReadQuery {
     /// Why the numbers are read: 1 to 200 characters, kept in the audit log.
@@ -88,7 +93,7 @@ pub struct IdentityReadQuery {
 }
 
 /// The numbers themselves, for a regency admin who gave a reason.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IdentityView {
     /// The household.
     pub household_id: RecordId,

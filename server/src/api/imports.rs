@@ -9,7 +9,7 @@ use super::assignments::RefusedRow;
 use crate::ids::UserId;
 
 /// What a household import did, or would do.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdImportReport {
     /// The rows of the file, the header not counted.
     pub rows: usize,
@@ -27,7 +27,7 @@ pub struct HouseholdImportReport {
 }
 
 /// A row skipped as a duplicate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DuplicateRow {
     /// The line it starts on.
     pub line: usize,
@@ -38,7 +38,7 @@ pub struct DuplicateRow {
 }
 
 /// What a user import did, or would do.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserImportReport {
     /// The rows of the file, the header not counted.
     pub rows: usize,
@@ -56,7 +56,7 @@ pub struct UserImportReport {
 }
 
 /// A user the import created.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedUser {
     /// The line of the file.
     pub line: usize,
@@ -69,7 +69,7 @@ pub struct CreatedUser {
 }
 
 /// A row skipped because the user name is taken.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DuplicateUser {
     /// The line of the file.
     pub line: usize,
@@ -80,7 +80,7 @@ pub struct DuplicateUser {
 }
 
 /// The `422 import_refused` answer of any import: the error, and beside it the report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Refused<R> {
     /// `{"code": "import_refused", "message": ...}`.
     #[serde(flatten)]

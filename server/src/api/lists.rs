@@ -7,7 +7,7 @@ use sync_protocol::RecordId;
 use crate::ids::{AgencyId, UserId};
 
 /// One page of a list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The rows of this page, in the asked order.
     pub items: Vec<T>,
@@ -16,7 +16,7 @@ pub struct Page<T> {
 }
 
 /// How a list is answered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// One page of JSON (the default).
@@ -27,7 +27,7 @@ pub enum Format {
 }
 
 /// A visit's review state, as a filter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewFilter {
     /// Not reviewed yet.
@@ -82,7 +82,8 @@ macro_rules! paging {
 }
 
 /// `GET /v1/admin/households`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdListQuery {
     /// Kecamatan code.
@@ -119,7 +120,8 @@ pub struct HouseholdListQuery {
 paging!(HouseholdListQuery);
 
 /// `GET /v1/admin/visits`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VisitListQuery {
     /// The household's kecamatan.
@@ -158,7 +160,8 @@ pub struct VisitListQuery {
 paging!(VisitListQuery);
 
 /// `GET /v1/admin/aid`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AidListQuery {
     /// The household's kecamatan.
@@ -195,7 +198,8 @@ pub struct AidListQuery {
 paging!(AidListQuery);
 
 /// `GET /v1/admin/officers`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OfficerListQuery {
     /// Of this agency.
@@ -214,7 +218,8 @@ pub struct OfficerListQuery {
 paging!(OfficerListQuery);
 
 /// `GET /v1/admin/devices`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceListQuery {
     /// Of users of this agency.
@@ -237,7 +242,7 @@ pub struct DeviceListQuery {
 paging!(DeviceListQuery);
 
 /// A household in a list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdItem {
     /// Record id.
     pub id: String,
@@ -280,7 +285,7 @@ pub struct HouseholdItem {
 }
 
 /// A visit in a list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitItem {
     /// Record id.
     pub id: String,
@@ -329,7 +334,7 @@ pub struct VisitItem {
 }
 
 /// An aid record in a list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AidItem {
     /// Record id.
     pub id: String,
@@ -362,7 +367,7 @@ pub struct AidItem {
 }
 
 /// An officer in a list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OfficerItem {
     /// User id.
     pub id: String,

@@ -11,6 +11,7 @@ pub mod admin_reports;
 pub mod areas;
 pub mod assignments;
 pub mod conflicts;
+pub mod health;
 pub mod identity;
 pub mod imports;
 pub mod lists;

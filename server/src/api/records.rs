@@ -6,7 +6,7 @@ use sync_protocol::Context;
 use sync_protocol::wire::{ErrorBody, OpResult, RecordView};
 
 /// A record as it stands, and the context an edit on top of it sends back.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordRead {
     /// The winning value of every field, the siblings of conflicted registers, and the
     /// version.
@@ -20,7 +20,7 @@ pub struct RecordRead {
 }
 
 /// A `PUT`, `PATCH` or `DELETE` of a record by an administrator.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordEdit {
     /// The `ctx` of the read the edit is based on; absent or `{}` for "nothing seen": then
@@ -29,12 +29,13 @@ pub struct RecordEdit {
     pub ctx: Context,
     /// For put (every field) and patch (whole field groups); none for a delete.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub fields: Option<Map<String, Value>>,
 }
 
 /// What an accepted edit did: the push result of the console device's operation (`applied`
 /// or `conflict`, with the record as it now stands), and the context for the next edit.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EditDone {
     /// The operation's result, as a push answers it.
     pub result: OpResult,
@@ -44,7 +45,7 @@ pub struct EditDone {
 
 /// The `422 edit_rejected` answer: the error, and beside it the operation's result, whose
 /// `error.code` is the push's reject code (`invalid_value`, `missing_field`, ...).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RejectedEdit {
     /// `{"code": "edit_rejected", "message": ...}`.
     #[serde(flatten)]

@@ -9,7 +9,7 @@ use crate::ids::{AgencyId, DeviceId, UserId};
 /// `GET /v1/admin/households/{id}`: a household's typed row with its totals, and its visits
 /// and aid records. Deleted visits and voided aid are listed, marked, and left out of the
 /// totals.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HouseholdReport {
     /// Record id.
     pub id: String,
@@ -53,7 +53,7 @@ pub struct HouseholdReport {
 }
 
 /// A visit in a household report.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitReport {
     /// Record id.
     pub id: String,
@@ -107,7 +107,7 @@ pub struct VisitReport {
 }
 
 /// An aid record in a household report.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AidReport {
     /// Record id.
     pub id: String,

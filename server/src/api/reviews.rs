@@ -8,7 +8,7 @@ use sync_protocol::{Context, RecordId, Status};
 use crate::ids::UserId;
 
 /// `POST /v1/admin/visits/{id}/review`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     /// The decision; `received` takes a decision back.
@@ -23,7 +23,7 @@ pub struct ReviewRequest {
 }
 
 /// A visit's review as it stands.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewView {
     /// The visit.
     pub visit_id: RecordId,
@@ -49,7 +49,7 @@ pub struct ReviewView {
 }
 
 /// What a review did: the console operation's status, and the review as it now stands.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewDone {
     /// `applied`, or `conflict` when another decision was written that the `ctx` did not
     /// cover: both are kept.

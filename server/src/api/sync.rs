@@ -8,11 +8,12 @@ use sync_protocol::Epoch;
 use sync_protocol::wire::Removal;
 
 /// One page of a pull: `sync_protocol::wire::PullResponse` on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PullPage {
     /// The database epoch.
     pub epoch: Epoch,
     /// Records changed since the cursor, each a `RecordView`.
+    #[schema(value_type = Vec<sync_protocol::wire::RecordView>)]
     pub changes: Vec<Box<RawValue>>,
     /// Records that left the device's scope since the cursor.
     pub removals: Vec<Removal>,

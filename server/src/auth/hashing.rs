@@ -29,7 +29,7 @@ pub struct PasswordHashing {
 }
 
 /// How busy the checks are now, for `/healthz`.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[derive(Clone, Copy, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct HashingLoad {
     /// Checks running now.
     pub running: i64,

@@ -30,6 +30,7 @@ use crate::startup::AppState;
     strum::IntoStaticStr,
     strum::EnumString,
     strum::Display,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

@@ -16,6 +16,7 @@ use actix_web::http::StatusCode;
     strum::IntoStaticStr,
     strum::Display,
     strum::EnumIter,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]

@@ -3,13 +3,20 @@
 use actix_web::{HttpResponse, web};
 
 use crate::api::accounts::NewUserRequest;
+use crate::api::accounts::UserView;
+use crate::api::admin::{AgencyView, AuditEntryView, DeviceView};
 use crate::api::admin::{AuditQuery, NewAgency, Revocation};
+use crate::api::areas::AreaView;
 use crate::api::areas::{AreaQuery, NewArea};
+use crate::api::assignments::{AssignmentView, HeldWriteView, ImportReport};
 use crate::api::assignments::{EndAssignment, HeldWriteQuery, ImportQuery, NewAssignment};
+use crate::api::identity::{HouseholdMatches, IdentityStatus, IdentityView};
 use crate::api::identity::{IdentityLookup, IdentityReadQuery, IdentityUpdate};
-use crate::api::imports::Refused;
+use crate::api::imports::{HouseholdImportReport, Refused, UserImportReport};
+use crate::api::records::{EditDone, RecordRead};
 use crate::api::records::{RecordEdit, RejectedEdit};
-use crate::api::reviews::ReviewRequest;
+use crate::api::reports::HouseholdReport;
+use crate::api::reviews::{ReviewDone, ReviewRequest, ReviewView};
 use crate::auth::Caller;
 use crate::csv_body::CsvBody;
 use crate::error::{ApiError, ErrorCode};
@@ -22,6 +29,15 @@ use sync_protocol::wire::{ErrorBody, OpKind};
 use sync_protocol::{RecordId, Status};
 
 /// `GET /v1/admin/agencies`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/agencies",
+    tag = "admin",
+    summary = "List agencies",
+    responses(
+        (status = 200, description = "The agencies the caller may see.", body = Vec<AgencyView>),
+    ),
+)]
 pub async fn list_agencies(
     state: web::Data<AppState>,
     caller: Caller,
@@ -31,6 +47,16 @@ pub async fn list_agencies(
 }
 
 /// `POST /v1/admin/agencies`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/agencies",
+    tag = "admin",
+    summary = "Create an agency",
+    request_body = NewAgency,
+    responses(
+        (status = 201, description = "Created.", body = AgencyView),
+    ),
+)]
 pub async fn create_agency(
     state: web::Data<AppState>,
     caller: Caller,
@@ -42,6 +68,16 @@ pub async fn create_agency(
 }
 
 /// `GET /v1/admin/areas?level=&parent=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/areas",
+    tag = "admin",
+    summary = "List the kecamatan and desa",
+    params(AreaQuery),
+    responses(
+        (status = 200, description = "The areas, by code.", body = Vec<AreaView>),
+    ),
+)]
 pub async fn list_areas(
     state: web::Data<AppState>,
     caller: Caller,
@@ -53,6 +89,16 @@ pub async fn list_areas(
 }
 
 /// `POST /v1/admin/areas`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/areas",
+    tag = "admin",
+    summary = "Add a kecamatan, desa or kelurahan",
+    request_body = NewArea,
+    responses(
+        (status = 201, description = "Added.", body = AreaView),
+    ),
+)]
 pub async fn add_area(
     state: web::Data<AppState>,
     caller: Caller,
@@ -64,6 +110,15 @@ pub async fn add_area(
 }
 
 /// `GET /v1/admin/users`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users",
+    tag = "admin",
+    summary = "List users",
+    responses(
+        (status = 200, description = "The users the caller may see.", body = Vec<UserView>),
+    ),
+)]
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
@@ -73,6 +128,16 @@ pub async fn list_users(
 }
 
 /// `POST /v1/admin/users`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users",
+    tag = "admin",
+    summary = "Create a user",
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, description = "Created.", body = UserView),
+    ),
+)]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -84,6 +149,16 @@ pub async fn create_user(
 }
 
 /// `POST /v1/admin/users/{id}/deactivate`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/deactivate",
+    tag = "admin",
+    summary = "Deactivate a user",
+    params(("id" = String, Path, description = "The user.")),
+    responses(
+        (status = 200, description = "The user, deactivated.", body = UserView),
+    ),
+)]
 pub async fn deactivate_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -98,6 +173,16 @@ pub async fn deactivate_user(
 }
 
 /// `POST /v1/admin/users/{id}/activate`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/activate",
+    tag = "admin",
+    summary = "Activate a user again",
+    params(("id" = String, Path, description = "The user.")),
+    responses(
+        (status = 200, description = "The user, active.", body = UserView),
+    ),
+)]
 pub async fn activate_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -112,6 +197,17 @@ pub async fn activate_user(
 }
 
 /// `POST /v1/admin/devices/{id}/revoke`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/devices/{id}/revoke",
+    tag = "admin",
+    summary = "Revoke a device, with a reason",
+    request_body = Revocation,
+    params(("id" = String, Path, description = "The device.")),
+    responses(
+        (status = 200, description = "The device, revoked.", body = DeviceView),
+    ),
+)]
 pub async fn revoke_device(
     state: web::Data<AppState>,
     caller: Caller,
@@ -133,6 +229,16 @@ pub async fn revoke_device(
 }
 
 /// `GET /v1/admin/households/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/households/{id}",
+    tag = "admin",
+    summary = "One household with its totals, visits and aid",
+    params(("id" = String, Path, description = "The household.")),
+    responses(
+        (status = 200, description = "The household.", body = HouseholdReport),
+    ),
+)]
 pub async fn read_household(
     state: web::Data<AppState>,
     caller: Caller,
@@ -153,6 +259,16 @@ pub async fn read_household(
 }
 
 /// `GET /v1/admin/audit?before=&action=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/audit",
+    tag = "admin",
+    summary = "Read the audit log, newest first",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Entries, newest first.", body = Vec<AuditEntryView>),
+    ),
+)]
 pub async fn audit_log(
     state: web::Data<AppState>,
     caller: Caller,
@@ -174,6 +290,16 @@ fn user_in_path(path: &web::Path<String>) -> Result<UserId, ApiError> {
 }
 
 /// `POST /v1/admin/assignments`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/assignments",
+    tag = "admin",
+    summary = "Assign a household to an officer",
+    request_body = NewAssignment,
+    responses(
+        (status = 200, description = "The new assignment (or the current one, when it names the same officer).", body = AssignmentView),
+    ),
+)]
 pub async fn assign_household(
     state: web::Data<AppState>,
     caller: Caller,
@@ -185,6 +311,17 @@ pub async fn assign_household(
 }
 
 /// `POST /v1/admin/assignments/{id}/end`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/assignments/{id}/end",
+    tag = "admin",
+    summary = "End an assignment without a successor",
+    request_body = EndAssignment,
+    params(("id" = String, Path, description = "The assignment.")),
+    responses(
+        (status = 200, description = "The assignment, ended.", body = AssignmentView),
+    ),
+)]
 pub async fn end_assignment(
     state: web::Data<AppState>,
     caller: Caller,
@@ -201,6 +338,16 @@ pub async fn end_assignment(
 }
 
 /// `GET /v1/admin/held-writes?limit=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/held-writes",
+    tag = "admin",
+    summary = "Writes refused `out_of_scope`, kept for review",
+    params(HeldWriteQuery),
+    responses(
+        (status = 200, description = "Held writes, newest first.", body = Vec<HeldWriteView>),
+    ),
+)]
 pub async fn list_held_writes(
     state: web::Data<AppState>,
     caller: Caller,
@@ -212,6 +359,18 @@ pub async fn list_held_writes(
 }
 
 /// `POST /v1/admin/assignments/import?dry_run=`, a CSV file.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/assignments/import",
+    tag = "admin",
+    summary = "Assign households in bulk from a CSV file: all rows or none",
+    request_body(content = String, content_type = "text/csv", description = "`household_id,officer_id,reason` rows, with that header."),
+    params(ImportQuery),
+    responses(
+        (status = 200, description = "What the file did, or would do in a dry run.", body = ImportReport),
+        (status = 422, description = "A row is refused (`import_refused`): nothing was written; the report is beside the error.", body = Refused<ImportReport>),
+    ),
+)]
 pub async fn import_assignments(
     state: web::Data<AppState>,
     caller: Caller,
@@ -228,6 +387,18 @@ pub async fn import_assignments(
 }
 
 /// `POST /v1/admin/households/import?dry_run=`, a CSV file.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/households/import",
+    tag = "admin",
+    summary = "Register households from a registry's CSV file: all rows or none",
+    request_body(content = String, content_type = "text/csv", description = "One household a row, with a header (docs/api.md section 7.10)."),
+    params(ImportQuery),
+    responses(
+        (status = 200, description = "What the file did, or would do in a dry run.", body = HouseholdImportReport),
+        (status = 422, description = "A row is refused (`import_refused`): nothing was written; the report is beside the error.", body = Refused<HouseholdImportReport>),
+    ),
+)]
 pub async fn import_households(
     state: web::Data<AppState>,
     caller: Caller,
@@ -244,6 +415,18 @@ pub async fn import_households(
 }
 
 /// `POST /v1/admin/users/import?dry_run=`, a CSV file.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/import",
+    tag = "admin",
+    summary = "Create users from a CSV file, each with a one-time password",
+    request_body(content = String, content_type = "text/csv", description = "One user a row, with a header (docs/api.md section 7.10)."),
+    params(ImportQuery),
+    responses(
+        (status = 200, description = "What the file did, or would do in a dry run.", body = UserImportReport),
+        (status = 422, description = "A row is refused (`import_refused`): nothing was written; the report is beside the error.", body = Refused<UserImportReport>),
+    ),
+)]
 pub async fn import_users(
     state: web::Data<AppState>,
     caller: Caller,
@@ -272,6 +455,17 @@ fn import_answer<R: serde::Serialize>(refused: usize, report: R) -> HttpResponse
 }
 
 /// `PUT /v1/admin/households/{id}/identity`.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/households/{id}/identity",
+    tag = "admin",
+    summary = "Set, replace or remove a household's KK and NIK numbers",
+    request_body = IdentityUpdate,
+    params(("id" = String, Path, description = "The household.")),
+    responses(
+        (status = 200, description = "What the household has now, without the numbers.", body = IdentityStatus),
+    ),
+)]
 pub async fn set_household_identity(
     state: web::Data<AppState>,
     caller: Caller,
@@ -288,6 +482,16 @@ pub async fn set_household_identity(
 }
 
 /// `GET /v1/admin/households/{id}/identity?reason=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/households/{id}/identity",
+    tag = "admin",
+    summary = "Read a household's KK and NIK numbers, with a reason that is audited",
+    params(("id" = String, Path, description = "The household."), IdentityReadQuery),
+    responses(
+        (status = 200, description = "The numbers (`Cache-Control: no-store`).", body = IdentityView),
+    ),
+)]
 pub async fn read_household_identity(
     state: web::Data<AppState>,
     caller: Caller,
@@ -308,6 +512,16 @@ pub async fn read_household_identity(
 
 /// `POST /v1/admin/households/lookup`: a POST, so that the number is in no URL and no
 /// access log.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/households/lookup",
+    tag = "admin",
+    summary = "Find households by KK or NIK number",
+    request_body = IdentityLookup,
+    responses(
+        (status = 200, description = "The caller's households with that number.", body = HouseholdMatches),
+    ),
+)]
 pub async fn lookup_households(
     state: web::Data<AppState>,
     caller: Caller,
@@ -346,6 +560,16 @@ pub(super) fn record_in_path(
 }
 
 /// `GET /v1/admin/records/{collection}/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/records/{collection}/{id}",
+    tag = "admin",
+    summary = "A record as it stands, with the context an edit sends back",
+    params(("collection" = String, Path, description = "`households`, `visits` or `aid`."), ("id" = String, Path, description = "The record.")),
+    responses(
+        (status = 200, description = "The record and its `ctx`.", body = RecordRead),
+    ),
+)]
 pub async fn read_record(
     state: web::Data<AppState>,
     caller: Caller,
@@ -360,6 +584,18 @@ pub async fn read_record(
 }
 
 /// `PUT /v1/admin/records/{collection}/{id}`.
+#[utoipa::path(
+    put,
+    path = "/v1/admin/records/{collection}/{id}",
+    tag = "admin",
+    summary = "Write a whole record (creates it), through the merge",
+    request_body = RecordEdit,
+    params(("collection" = String, Path, description = "`households`, `visits` or `aid`."), ("id" = String, Path, description = "The record.")),
+    responses(
+        (status = 200, description = "Applied, or kept as a conflict; the record as it now stands.", body = EditDone),
+        (status = 422, description = "The merge rejected the edit (`edit_rejected`): nothing was written.", body = RejectedEdit),
+    ),
+)]
 pub async fn put_record(
     state: web::Data<AppState>,
     caller: Caller,
@@ -370,6 +606,18 @@ pub async fn put_record(
 }
 
 /// `PATCH /v1/admin/records/{collection}/{id}`.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/records/{collection}/{id}",
+    tag = "admin",
+    summary = "Write whole field groups of a record, through the merge",
+    request_body = RecordEdit,
+    params(("collection" = String, Path, description = "`households`, `visits` or `aid`."), ("id" = String, Path, description = "The record.")),
+    responses(
+        (status = 200, description = "Applied, or kept as a conflict; the record as it now stands.", body = EditDone),
+        (status = 422, description = "The merge rejected the edit (`edit_rejected`): nothing was written.", body = RejectedEdit),
+    ),
+)]
 pub async fn patch_record(
     state: web::Data<AppState>,
     caller: Caller,
@@ -380,6 +628,18 @@ pub async fn patch_record(
 }
 
 /// `DELETE /v1/admin/records/{collection}/{id}`, with the `ctx` in the body.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/records/{collection}/{id}",
+    tag = "admin",
+    summary = "Delete a record (a tombstone), `ctx` in the body, through the merge",
+    request_body = RecordEdit,
+    params(("collection" = String, Path, description = "`households`, `visits` or `aid`."), ("id" = String, Path, description = "The record.")),
+    responses(
+        (status = 200, description = "Applied, or kept as a conflict; the record as it now stands.", body = EditDone),
+        (status = 422, description = "The merge rejected the edit (`edit_rejected`): nothing was written.", body = RejectedEdit),
+    ),
+)]
 pub async fn delete_record(
     state: web::Data<AppState>,
     caller: Caller,
@@ -433,6 +693,14 @@ fn visit_in_path(path: &web::Path<String>) -> Result<RecordId, ApiError> {
 }
 
 /// `GET /v1/admin/visits/{id}/review`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/visits/{id}/review",
+    tag = "admin",
+    summary = "A visit's review as it stands",
+    params(("id" = String, Path, description = "The visit.")),
+    responses((status = 200, description = "The review; `received` with no record before the first decision.", body = ReviewView)),
+)]
 pub async fn read_visit_review(
     state: web::Data<AppState>,
     caller: Caller,
@@ -444,6 +712,15 @@ pub async fn read_visit_review(
 }
 
 /// `POST /v1/admin/visits/{id}/review`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/visits/{id}/review",
+    tag = "admin",
+    summary = "Review a visit: approved, has_issues, rejected, or received again",
+    request_body = ReviewRequest,
+    params(("id" = String, Path, description = "The visit.")),
+    responses((status = 200, description = "Applied, or kept beside a concurrent decision (`conflict`); the review as it now stands.", body = ReviewDone)),
+)]
 pub async fn review_visit(
     state: web::Data<AppState>,
     caller: Caller,

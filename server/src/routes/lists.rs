@@ -3,9 +3,11 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::api::assignments::AssignmentQuery;
+use crate::api::admin::DeviceView;
+use crate::api::assignments::{AssignmentQuery, AssignmentView};
 use crate::api::lists::{
-    AidListQuery, DeviceListQuery, HouseholdListQuery, OfficerListQuery, VisitListQuery,
+    AidItem, AidListQuery, DeviceListQuery, HouseholdItem, HouseholdListQuery, OfficerItem,
+    OfficerListQuery, Page, VisitItem, VisitListQuery,
 };
 use crate::auth::Caller;
 use crate::db::PooledConn;
@@ -33,6 +35,15 @@ where
 }
 
 /// `GET /v1/admin/households`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/households",
+    tag = "admin",
+    operation_id = "list_households",
+    summary = "List households: filters, sort, a page or CSV",
+    params(HouseholdListQuery),
+    responses((status = 200, description = "A page (`format=json`, the default), or with `format=csv` every matching row, streamed (docs/api.md sections 7.12, 7.13; KK and NIK only in a regency admin's CSV with `include_identity` and a `reason`).", content((Page<HouseholdItem> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn households(
     state: web::Data<AppState>,
     caller: Caller,
@@ -46,6 +57,15 @@ pub async fn households(
 }
 
 /// `GET /v1/admin/visits`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/visits",
+    tag = "admin",
+    operation_id = "list_visits",
+    summary = "List visits: filters, sort, a page or CSV",
+    params(VisitListQuery),
+    responses((status = 200, description = "A page (`format=json`, the default), or with `format=csv` every matching row, streamed (docs/api.md sections 7.12, 7.13).", content((Page<VisitItem> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn visits(
     state: web::Data<AppState>,
     caller: Caller,
@@ -59,6 +79,15 @@ pub async fn visits(
 }
 
 /// `GET /v1/admin/aid`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/aid",
+    tag = "admin",
+    operation_id = "list_aid",
+    summary = "List aid records: filters, sort, a page or CSV",
+    params(AidListQuery),
+    responses((status = 200, description = "A page (`format=json`, the default), or with `format=csv` every matching row, streamed (docs/api.md sections 7.12, 7.13).", content((Page<AidItem> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn aid(
     state: web::Data<AppState>,
     caller: Caller,
@@ -69,6 +98,15 @@ pub async fn aid(
 }
 
 /// `GET /v1/admin/officers`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/officers",
+    tag = "admin",
+    operation_id = "list_officers",
+    summary = "List officers with their households and last sync",
+    params(OfficerListQuery),
+    responses((status = 200, description = "A page (`format=json`, the default), or with `format=csv` every matching row, streamed (docs/api.md sections 7.12, 7.13).", content((Page<OfficerItem> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn officers(
     state: web::Data<AppState>,
     caller: Caller,
@@ -82,6 +120,15 @@ pub async fn officers(
 }
 
 /// `GET /v1/admin/devices`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/devices",
+    tag = "admin",
+    operation_id = "list_devices",
+    summary = "List devices",
+    params(DeviceListQuery),
+    responses((status = 200, description = "A page (`format=json`, the default), or with `format=csv` every matching row, streamed (docs/api.md sections 7.12, 7.13).", content((Page<DeviceView> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn devices(
     state: web::Data<AppState>,
     caller: Caller,
@@ -95,6 +142,15 @@ pub async fn devices(
 }
 
 /// `GET /v1/admin/assignments`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/assignments",
+    tag = "admin",
+    operation_id = "list_assignments",
+    summary = "List assignments: a household's history, an officer's households",
+    params(AssignmentQuery),
+    responses((status = 200, description = "A page (`format=json`, the default), or with `format=csv` every matching row, streamed (docs/api.md sections 7.12, 7.13).", content((Page<AssignmentView> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn assignments(
     state: web::Data<AppState>,
     caller: Caller,

@@ -4,7 +4,10 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
-use crate::api::admin_reports::{AidQuery, CoverageQuery, OfficersQuery, PeriodQuery};
+use crate::api::admin_reports::{
+    AidQuery, AidRow, ConditionsRow, CoverageQuery, CoverageReport, LocationsRow, OfficerRow,
+    OfficersQuery, PeriodQuery, Report,
+};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::query_params::QueryParams;
@@ -25,6 +28,15 @@ fn respond<T: Serialize>(a: Answer<T>) -> HttpResponse {
 }
 
 /// `GET /v1/admin/reports/coverage?group_by=&days=&format=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/reports/coverage",
+    tag = "admin",
+    operation_id = "report_coverage",
+    summary = "Coverage and overdue households by kecamatan, desa or agency",
+    params(CoverageQuery),
+    responses((status = 200, description = "The report (docs/api.md section 7.17), or with `format=csv` its rows as CSV.", content((CoverageReport = "application/json"), (String = "text/csv")))),
+)]
 pub async fn coverage(
     state: web::Data<AppState>,
     caller: Caller,
@@ -39,6 +51,15 @@ pub async fn coverage(
 }
 
 /// `GET /v1/admin/reports/aid?group_by=&from=&to=&kind=&source=&format=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/reports/aid",
+    tag = "admin",
+    operation_id = "report_aid",
+    summary = "Aid totals: count, quantity by unit, rupiah, by kind and source",
+    params(AidQuery),
+    responses((status = 200, description = "The report (docs/api.md section 7.17), or with `format=csv` its rows as CSV.", content((Report<AidRow> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn aid(
     state: web::Data<AppState>,
     caller: Caller,
@@ -53,6 +74,15 @@ pub async fn aid(
 }
 
 /// `GET /v1/admin/reports/officers?from=&to=&agency=&format=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/reports/officers",
+    tag = "admin",
+    operation_id = "report_officers",
+    summary = "Officer activity: visits and aid; per device last sync, backlog, clock skew",
+    params(OfficersQuery),
+    responses((status = 200, description = "The report (docs/api.md section 7.17), or with `format=csv` its rows as CSV.", content((Report<OfficerRow> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn officers(
     state: web::Data<AppState>,
     caller: Caller,
@@ -67,6 +97,15 @@ pub async fn officers(
 }
 
 /// `GET /v1/admin/reports/conditions?group_by=&from=&to=&format=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/reports/conditions",
+    tag = "admin",
+    operation_id = "report_conditions",
+    summary = "Household conditions: aspect scores per month",
+    params(PeriodQuery),
+    responses((status = 200, description = "The report (docs/api.md section 7.17), or with `format=csv` its rows as CSV.", content((Report<ConditionsRow> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn conditions(
     state: web::Data<AppState>,
     caller: Caller,
@@ -81,6 +120,15 @@ pub async fn conditions(
 }
 
 /// `GET /v1/admin/reports/locations?group_by=&from=&to=&format=`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/reports/locations",
+    tag = "admin",
+    operation_id = "report_locations",
+    summary = "Visits with a mocked or implausible location",
+    params(PeriodQuery),
+    responses((status = 200, description = "The report (docs/api.md section 7.17), or with `format=csv` its rows as CSV.", content((Report<LocationsRow> = "application/json"), (String = "text/csv")))),
+)]
 pub async fn locations(
     state: web::Data<AppState>,
     caller: Caller,

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use sync_protocol::wire::PushRequest;
+use sync_protocol::wire::{PullResponse, PushRequest, PushResponse};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -12,6 +12,16 @@ use crate::service;
 use crate::startup::AppState;
 
 /// Pushes a batch of the device's queued operations.
+#[utoipa::path(
+    post,
+    path = "/v1/sync/push",
+    tag = "sync",
+    summary = "Upload a batch of the device's operations",
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "One result per operation, in sequence order (docs/sync-protocol.md).", body = PushResponse),
+    ),
+)]
 pub async fn push(
     state: web::Data<AppState>,
     caller: Caller,
@@ -26,7 +36,8 @@ pub async fn push(
 }
 
 /// Query of a pull.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PullQuery {
     /// The cursor from the previous page; absent for a first pull.
@@ -36,6 +47,16 @@ pub struct PullQuery {
 }
 
 /// Pulls one page of changes since the cursor.
+#[utoipa::path(
+    get,
+    path = "/v1/sync/pull",
+    tag = "sync",
+    summary = "Download one page of the changes in the caller's scope",
+    params(PullQuery),
+    responses(
+        (status = 200, description = "A page of changes and removals; gzip when the device accepts it.", body = PullResponse),
+    ),
+)]
 pub async fn pull(
     state: web::Data<AppState>,
     caller: Caller,

@@ -19,6 +19,7 @@ mod input_rules;
 mod lists;
 mod load;
 mod merge;
+mod openapi;
 mod personal_data;
 mod reports;
 mod retries;
