@@ -54,7 +54,14 @@ impl Backend {
 
     pub(super) fn connect(&self) -> diesel::ConnectionResult<AnyConnection> {
         match self {
-            Backend::Postgres(url) => PgConnection::establish(url).map(AnyConnection::Postgresql),
+            Backend::Postgres(url) => {
+                let mut c = PgConnection::establish(url)?;
+                // No JIT: the server's statements run for milliseconds to a few hundred;
+                // compiling one took 40-65 ms of a report's time (docs/benchmarks.md).
+                c.batch_execute("SET jit = off")
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(AnyConnection::Postgresql(c))
+            }
             Backend::Sqlite(path) => {
                 let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
                 // Per-connection settings: SQLite does not keep these in the file.

@@ -8,6 +8,7 @@
 
 use diesel::QueryableByName;
 use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Bool, Double, Text};
@@ -109,6 +110,12 @@ where
         Some(_) => Segment::Keyed,
     };
     let first = segments.iter().position(|s| *s == start).unwrap_or(0);
+    if let AnyConnection::Postgresql(c) = conn {
+        // A page is at most 501 rows: starting parallel workers for it cost more than the
+        // page (an agency admin's household page: 75 ms with two workers, 23 ms without).
+        // `LOCAL`: for the read transaction the page is read in.
+        c.batch_execute("SET LOCAL max_parallel_workers_per_gather = 0")?;
+    }
     let mut rows = Vec::new();
     for (i, segment) in segments.iter().enumerate().skip(first) {
         let left = limit - i64::try_from(rows.len()).unwrap_or(i64::MAX);
