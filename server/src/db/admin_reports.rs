@@ -9,13 +9,19 @@
 //! version joined the buckets as a `VALUES` list; PostgreSQL ran that as a nested loop of
 //! every visit with every month (1.3 s for a year of 500,000 visits, `docs/benchmarks.md`).
 
+use diesel::connection::SimpleConnection;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use sync_protocol::rows::COMPLETED;
 
+use super::backend::SQLITE_CACHE_KIB;
 use super::{AnyConnection, DbResult};
+
+/// The page cache, in KiB, an SQLite report statement runs with: it bounds the runs its
+/// GROUP BY sorts in memory.
+const REPORT_SORT_KIB: i64 = 2_000;
 
 /// A bound value.
 #[derive(Clone, Debug)]
@@ -55,12 +61,6 @@ pub struct Bucket {
     pub to: String,
 }
 
-/// Where a household join names its index. SQLite looks a household up by its primary key
-/// and then reads the row for its area; `q_households_area` answers both from the index,
-/// once per visit of the period, and SQLite's planner does not choose it by itself (the
-/// two cost the same to it). PostgreSQL chooses by itself and keeps the comment.
-const AREA_INDEX: &str = "/* area index */";
-
 /// Runs `sql` with `args` bound in order and loads its rows.
 fn load<T>(conn: &mut AnyConnection, sql: &str, args: &[Arg]) -> DbResult<Vec<T>>
 where
@@ -69,7 +69,6 @@ where
     Ok(match conn {
         AnyConnection::Sqlite(c) => {
             let sql = sql
-                .replace(AREA_INDEX, "INDEXED BY q_households_area")
                 .replace("/* report index q_visits */", "INDEXED BY q_visits_report")
                 .replace("/* report index q_aid */", "INDEXED BY q_aid_report");
             let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
@@ -80,7 +79,15 @@ where
                     Arg::Real(f) => q.bind::<Double, _>(f),
                 };
             }
-            q.load(c)?
+            // SQLite's GROUP BY sorts every row of the period, holding as many in memory as
+            // the page cache may (32 MiB here) before it writes a sorted run out. One run of
+            // half a million rows sorted in memory took longer than small runs merged (a year
+            // of visits by kecamatan: 0.55 s against 0.33 s, docs/benchmarks.md 2026-12-06),
+            // so a report runs with a small cache, and the connection gets its own back.
+            c.batch_execute(&format!("PRAGMA cache_size = -{REPORT_SORT_KIB}"))?;
+            let rows = q.load(c);
+            c.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))?;
+            rows?
         }
         AnyConnection::Postgresql(c) => {
             let mut q = diesel::sql_query(numbered(sql)).into_boxed::<Pg>();
@@ -188,8 +195,8 @@ fn bucketed(column: &str, buckets: &[Bucket]) -> Bucketed {
     }
 }
 
-/// Where a regency-wide statement names its covering index, as [`AREA_INDEX`] does: SQLite
-/// takes the period's time index and reads each row from the table (1.6 s instead of about
+/// Where a regency-wide statement names its covering index (PostgreSQL keeps the comment):
+/// SQLite takes the period's time index and reads each row from the table (1.6 s instead of about
 /// 0.25 s for a year of visits). Not in an agency admin's statement, which starts from the
 /// agency's few households instead.
 fn report_index(table: &str, agency: Option<&str>) -> String {
@@ -285,16 +292,16 @@ pub fn coverage(conn: &mut AnyConnection, s: &Statement) -> DbResult<Vec<Coverag
     load(conn, &s.sql, &s.args)
 }
 
-/// The key of a visit or aid row (`alias` `v` or `a`) for `group`, and the household join it
-/// needs.
-fn record_key(group: Group, alias: &str, month: &str) -> (String, String) {
-    let household = format!(" JOIN q_households h {AREA_INDEX} ON h.id = {alias}.household_id");
+/// The key of a visit or aid row (`alias` `v` or `a`) for `group`. A row holds its
+/// household's area (`typed_tables`): joining the household for it cost a lookup per row,
+/// most of a regency-wide year on SQLite (docs/benchmarks.md, 2026-12-06).
+fn record_key(group: Group, alias: &str, month: &str) -> String {
     match group {
-        Group::Kecamatan => ("h.kecamatan_code".into(), household),
-        Group::Desa => ("h.desa_code".into(), household),
-        Group::Agency => (format!("{alias}.agency_id"), String::new()),
-        Group::Month => (month.to_owned(), String::new()),
-        Group::None => ("CAST(NULL AS TEXT)".into(), String::new()),
+        Group::Kecamatan => format!("{alias}.kecamatan_code"),
+        Group::Desa => format!("{alias}.desa_code"),
+        Group::Agency => format!("{alias}.agency_id"),
+        Group::Month => month.to_owned(),
+        Group::None => "CAST(NULL AS TEXT)".into(),
     }
 }
 
@@ -334,7 +341,7 @@ pub fn aid_statement(
     source: Option<&str>,
 ) -> Statement {
     let b = bucketed("a.given_at_utc", buckets);
-    let (key, household) = record_key(group, "a", &b.label);
+    let key = record_key(group, "a", &b.label);
     let mut args = Vec::new();
     if group == Group::Month {
         args.extend(b.label_args);
@@ -357,7 +364,7 @@ pub fn aid_statement(
          CAST(COUNT(*) AS BIGINT) AS n, \
          CAST(COALESCE(SUM(a.quantity), 0.0) AS DOUBLE PRECISION) AS quantity, \
          CAST(COALESCE(SUM(a.value_rupiah), 0) AS BIGINT) AS value_rupiah \
-         FROM q_aid a {index}{household}{scope} \
+         FROM q_aid a {index}{scope} \
          WHERE {range} AND NOT a.voided{filter} \
          GROUP BY k, a.kind, a.source, a.unit"
     );
@@ -417,7 +424,7 @@ pub struct ConditionsGroup {
 /// if given, by `group` and month: per aspect the sum and count of scores given.
 pub fn conditions_statement(group: Group, agency: Option<&str>, months: &[Bucket]) -> Statement {
     let b = bucketed("v.visited_at_utc", months);
-    let (key, household) = record_key(group, "v", &b.label);
+    let key = record_key(group, "v", &b.label);
     let mut args = b.label_args.clone();
     if group == Group::Month {
         args.extend(b.label_args);
@@ -438,7 +445,7 @@ pub fn conditions_statement(group: Group, agency: Option<&str>, months: &[Bucket
     let (label, range) = (b.label, b.range);
     let sql = format!(
         "SELECT {key} AS k, {label} AS month, CAST(COUNT(*) AS BIGINT) AS visits, {} \
-         FROM q_visits v {index}{household}{scope} \
+         FROM q_visits v {index}{scope} \
          WHERE {range} AND NOT v.deleted \
          GROUP BY k, month",
         aspects.join(", ")
@@ -484,7 +491,7 @@ pub fn locations_statement(
     threshold_m: f64,
 ) -> Statement {
     let b = bucketed("v.visited_at_utc", buckets);
-    let (key, household) = record_key(group, "v", &b.label);
+    let key = record_key(group, "v", &b.label);
     let mut args = Vec::new();
     if group == Group::Month {
         args.extend(b.label_args);
@@ -503,7 +510,7 @@ pub fn locations_statement(
              AS implausible, \
          CAST(COALESCE(SUM(CASE WHEN v.gps_mock OR v.distance_m > ? THEN 1 ELSE 0 END), 0) \
              AS BIGINT) AS suspect \
-         FROM q_visits v {index}{household}{scope} \
+         FROM q_visits v {index}{scope} \
          WHERE {range} AND NOT v.deleted \
          GROUP BY k"
     );

@@ -211,6 +211,8 @@ diesel::table! {
         review_comment -> Nullable<Text>,
         reviewed_at -> Nullable<Text>,
         reviewed_by -> Nullable<Text>,
+        kecamatan_code -> Nullable<Text>,
+        desa_code -> Nullable<Text>,
     }
 }
 
@@ -230,6 +232,8 @@ diesel::table! {
         user_id -> Nullable<Text>,
         agency_id -> Nullable<Text>,
         given_at_utc -> Nullable<Text>,
+        kecamatan_code -> Nullable<Text>,
+        desa_code -> Nullable<Text>,
     }
 }
 

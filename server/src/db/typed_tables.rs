@@ -9,6 +9,8 @@
 //! `aid_value_rupiah`) its visits and aid. [`save`] keeps them in the batch's transaction
 //! whichever arrives first: a visit written before its household gets its distance when
 //! the household comes, and moving a home point recomputes its stored visits' distances.
+//! A visit's and an aid record's `kecamatan_code` and `desa_code` are their household's
+//! (for the reports by area, which then need no join) and follow it the same way.
 //! A visit's review (a `reviews` record, which has no table of its own) goes in the visit's
 //! row, `review_*`: a visit written looks its review up by the derived id, and a review
 //! written updates its visit's row.
@@ -29,7 +31,7 @@ use sync_protocol::{Collection, RecordId, RecordState};
 use super::schema::{devices, q_aid, q_households, q_visits, records, users};
 use super::{AnyConnection, DbResult, per_backend, records as record_rows};
 
-/// Rows per multi-row insert: 22 columns each (`q_visits`) stays under SQLite's 32,766 and
+/// Rows per multi-row insert: 28 columns each (`q_visits`) stays under SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters, and a batch of 500 is one statement.
 const ROWS_PER_INSERT: usize = 1000;
 
@@ -59,6 +61,23 @@ impl QHousehold {
     fn home_point(&self) -> Option<(f64, f64)> {
         Some((self.home_lat?, self.home_lon?))
     }
+
+    fn place(&self) -> Place {
+        Place {
+            home: self.home_point(),
+            kecamatan_code: self.kecamatan_code.clone(),
+            desa_code: self.desa_code.clone(),
+        }
+    }
+}
+
+/// What a visit's and an aid record's derived columns take from their household: the home
+/// point (a visit's distance) and the area.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Place {
+    home: Option<(f64, f64)>,
+    kecamatan_code: Option<String>,
+    desa_code: Option<String>,
 }
 
 /// A visit's stored row.
@@ -91,11 +110,19 @@ pub struct QVisit {
     review_comment: Option<String>,
     reviewed_at: Option<String>,
     reviewed_by: Option<String>,
+    kecamatan_code: Option<String>,
+    desa_code: Option<String>,
 }
 
 impl QVisit {
     fn gps_point(&self) -> Option<(f64, f64)> {
         Some((self.gps_lat?, self.gps_lon?))
+    }
+
+    fn set_place(&mut self, place: Option<&Place>) {
+        self.distance_m = point_distance_m(self.gps_point(), place.and_then(|p| p.home));
+        self.kecamatan_code = place.and_then(|p| p.kecamatan_code.clone());
+        self.desa_code = place.and_then(|p| p.desa_code.clone());
     }
 }
 
@@ -117,6 +144,15 @@ pub struct QAid {
     user_id: Option<String>,
     agency_id: Option<String>,
     given_at_utc: Option<String>,
+    kecamatan_code: Option<String>,
+    desa_code: Option<String>,
+}
+
+impl QAid {
+    fn set_place(&mut self, place: Option<&Place>) {
+        self.kecamatan_code = place.and_then(|p| p.kecamatan_code.clone());
+        self.desa_code = place.and_then(|p| p.desa_code.clone());
+    }
 }
 
 /// What a visit's row keeps of its review record (`q_visits.review_*`): all `None` while
@@ -267,12 +303,14 @@ fn visit(
         user_id,
         agency_id,
         visited_at_utc: v.visited_at_utc,
-        // From the household's home point, which [`save`] looks up.
+        // From the household's row, which [`save`] looks up.
         distance_m: None,
         review_state: None,
         review_comment: None,
         reviewed_at: None,
         reviewed_by: None,
+        kecamatan_code: None,
+        desa_code: None,
     }
 }
 
@@ -315,6 +353,8 @@ fn aid(
         user_id,
         agency_id,
         given_at_utc: a.given_at_utc,
+        kecamatan_code: None,
+        desa_code: None,
     }
 }
 
@@ -356,7 +396,7 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     touched.extend(rows.visits.iter().map(|v| v.household_id.clone()));
     touched.extend(rows.aid.iter().map(|a| a.household_id.clone()));
     touched.extend(stored_households_of(conn, &visit_ids, &aid_ids)?);
-    let homes_before = home_points(conn, &household_ids)?;
+    let places_before = places(conn, &household_ids)?;
 
     for chunk in household_ids.chunks(record_rows::CHUNK) {
         diesel::delete(q_households::table.filter(q_households::id.eq_any(chunk))).execute(conn)?;
@@ -368,24 +408,28 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
         diesel::delete(q_aid::table.filter(q_aid::id.eq_any(chunk))).execute(conn)?;
     }
 
-    // The batch's visits measure from the batch's home points, else from the stored ones.
-    let mut homes: HashMap<String, Option<(f64, f64)>> = rows
+    // The batch's visits and aid take the batch's households, else the stored ones.
+    let mut homes: HashMap<String, Place> = rows
         .households
         .iter()
-        .map(|h| (h.id.clone(), h.home_point()))
+        .map(|h| (h.id.clone(), h.place()))
         .collect();
     let mut elsewhere: Vec<String> = rows
         .visits
         .iter()
-        .filter(|v| !homes.contains_key(&v.household_id))
-        .map(|v| v.household_id.clone())
+        .map(|v| &v.household_id)
+        .chain(rows.aid.iter().map(|a| &a.household_id))
+        .filter(|h| !homes.contains_key(*h))
+        .cloned()
         .collect();
     elsewhere.sort();
     elsewhere.dedup();
-    homes.extend(home_points(conn, &elsewhere)?);
+    homes.extend(places(conn, &elsewhere)?);
     for v in &mut rows.visits {
-        let home = homes.get(&v.household_id).copied().flatten();
-        v.distance_m = point_distance_m(v.gps_point(), home);
+        v.set_place(homes.get(&v.household_id));
+    }
+    for a in &mut rows.aid {
+        a.set_place(homes.get(&a.household_id));
     }
 
     for chunk in rows.households.chunks(ROWS_PER_INSERT) {
@@ -399,15 +443,27 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     }
 
     // Visits stored earlier whose household this batch gave a new home point, or wrote for
-    // the first time (its visits may have come first).
+    // the first time (its visits may have come first); and visits and aid stored earlier
+    // whose household it gave a new area, or wrote for the first time.
     let moved: Vec<String> = rows
         .households
         .iter()
-        .filter(|h| homes_before.get(&h.id) != Some(&h.home_point()))
+        .filter(|h| places_before.get(&h.id).map(|p| p.home) != Some(h.home_point()))
         .map(|h| h.id.clone())
         .collect();
     let written: BTreeSet<&str> = visit_ids.iter().map(String::as_str).collect();
     remeasure(conn, &moved, &homes, &written)?;
+    let rezoned: Vec<String> = rows
+        .households
+        .iter()
+        .filter(|h| {
+            places_before.get(&h.id).is_none_or(|p| {
+                (&p.kecamatan_code, &p.desa_code) != (&h.kecamatan_code, &h.desa_code)
+            })
+        })
+        .map(|h| h.id.clone())
+        .collect();
+    rezone(conn, &rezoned)?;
 
     // Reviews of visits stored earlier; one of a visit not stored yet waits for it (above).
     for (visit, r) in std::mem::take(&mut rows.reviews) {
@@ -487,7 +543,7 @@ fn stored_households_of(
 fn remeasure(
     conn: &mut AnyConnection,
     households: &[String],
-    homes: &HashMap<String, Option<(f64, f64)>>,
+    homes: &HashMap<String, Place>,
     written: &BTreeSet<&str>,
 ) -> DbResult<()> {
     for chunk in households.chunks(record_rows::CHUNK) {
@@ -508,7 +564,7 @@ fn remeasure(
                 continue;
             }
             let gps = lat.zip(lon);
-            let new = point_distance_m(gps, homes.get(&household).copied().flatten());
+            let new = point_distance_m(gps, homes.get(&household).and_then(|p| p.home));
             if new != old {
                 diesel::update(q_visits::table.find(&id))
                     .set(q_visits::distance_m.eq(new))
@@ -520,24 +576,87 @@ fn remeasure(
     Ok(())
 }
 
-/// The stored home points of `ids` that have a row.
-fn home_points(
-    conn: &mut AnyConnection,
-    ids: &[String],
-) -> DbResult<HashMap<String, Option<(f64, f64)>>> {
+/// A stored household's id, home point and area.
+type StoredPlace = (
+    String,
+    Option<f64>,
+    Option<f64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The stored home points and areas of `ids` that have a row.
+fn places(conn: &mut AnyConnection, ids: &[String]) -> DbResult<HashMap<String, Place>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(record_rows::CHUNK) {
-        let found: Vec<(String, Option<f64>, Option<f64>)> = q_households::table
+        let found: Vec<StoredPlace> = q_households::table
             .filter(q_households::id.eq_any(chunk))
             .select((
                 q_households::id,
                 q_households::home_lat,
                 q_households::home_lon,
+                q_households::kecamatan_code,
+                q_households::desa_code,
             ))
             .load(conn)?;
-        out.extend(found.into_iter().map(|(id, lat, lon)| (id, lat.zip(lon))));
+        out.extend(
+            found
+                .into_iter()
+                .map(|(id, lat, lon, kecamatan_code, desa_code)| {
+                    let place = Place {
+                        home: lat.zip(lon),
+                        kecamatan_code,
+                        desa_code,
+                    };
+                    (id, place)
+                }),
+        );
     }
     Ok(out)
+}
+
+/// Gives the stored visits and aid of `households` their households' stored area: one
+/// statement per table and chunk, which touches no row when the households have none (a
+/// household import writes its households first).
+fn rezone(conn: &mut AnyConnection, households: &[String]) -> DbResult<()> {
+    for chunk in households.chunks(record_rows::CHUNK) {
+        for table in ["q_visits", "q_aid"] {
+            match conn {
+                AnyConnection::Sqlite(c) => {
+                    let mut q = diesel::sql_query(rezone_sql(table, chunk.len(), |_| "?".into()))
+                        .into_boxed::<Sqlite>();
+                    for id in chunk {
+                        q = q.bind::<Text, _>(id);
+                    }
+                    q.execute(c)?;
+                }
+                AnyConnection::Postgresql(c) => {
+                    let sql = rezone_sql(table, chunk.len(), |i| format!("${}", i + 1));
+                    let mut q = diesel::sql_query(sql).into_boxed::<Pg>();
+                    for id in chunk {
+                        q = q.bind::<Text, _>(id);
+                    }
+                    q.execute(c)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The statement of [`rezone`] for `table` and `n` households, with `param(i)` the i-th
+/// placeholder.
+fn rezone_sql(table: &str, n: usize, param: impl Fn(usize) -> String) -> String {
+    let params: Vec<String> = (0..n).map(param).collect();
+    format!(
+        "UPDATE {table} SET \
+         kecamatan_code = (SELECT h.kecamatan_code FROM q_households h \
+             WHERE h.id = {table}.household_id), \
+         desa_code = (SELECT h.desa_code FROM q_households h \
+             WHERE h.id = {table}.household_id) \
+         WHERE household_id IN ({})",
+        params.join(", ")
+    )
 }
 
 /// Recomputes the totals of `households` from their visit and aid rows: one statement per
@@ -591,16 +710,18 @@ fn totals_sql(n: usize, param: impl Fn(usize) -> String) -> String {
 /// Sets the derived columns of `rows` from one another, as [`save`] keeps them in the
 /// tables: the oracle [`verify`] checks the tables against.
 fn derive(rows: &mut Rows) {
-    let homes: HashMap<&str, Option<(f64, f64)>> = rows
+    let places: HashMap<&str, Place> = rows
         .households
         .iter()
-        .map(|h| (h.id.as_str(), h.home_point()))
+        .map(|h| (h.id.as_str(), h.place()))
         .collect();
     let mut totals: HashMap<&str, HouseholdTotals> = HashMap::new();
     for v in &mut rows.visits {
-        let home = homes.get(v.household_id.as_str()).copied().flatten();
-        v.distance_m = point_distance_m(v.gps_point(), home);
+        v.set_place(places.get(v.household_id.as_str()));
         v.set_review(rows.reviews.get(&v.id).cloned().unwrap_or_default());
+    }
+    for a in &mut rows.aid {
+        a.set_place(places.get(a.household_id.as_str()));
     }
     for v in &rows.visits {
         totals

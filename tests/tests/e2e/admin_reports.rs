@@ -15,6 +15,7 @@ kampung_sync_tests::on_both_backends!(
     aid_totals_leave_voided_aid_out_and_split_months_in_wib,
     conditions_average_each_aspect_per_wib_month,
     locations_count_mock_and_implausible_visits,
+    a_household_moved_to_another_desa_takes_its_visits_and_aid_along_in_the_reports,
     officers_show_activity_last_sync_backlog_and_clock_skew,
     agency_admins_see_only_their_agency,
     csv_answers_the_same_rows_as_json,
@@ -688,6 +689,102 @@ fn locations_count_mock_and_implausible_visits(b: Backend) {
     assert_eq!(
         counts(by_key(&r, Some(&d.school)), LOCATIONS),
         [1, 0, 0, 0, 0]
+    );
+}
+
+/// Visits and aid are grouped by their household's area as it is now: their rows hold it
+/// (`typed_tables`), and moving the household rewrites them.
+fn a_household_moved_to_another_desa_takes_its_visits_and_aid_along_in_the_reports(b: Backend) {
+    let mut d = data(b);
+    let period = "from=2025-10-01&to=2025-11-30";
+    let ringintelu = "3510020002";
+    let sarongan = "3510010001";
+    let listed = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/households?desa={ringintelu}"),
+    );
+    let h3: Uuid = listed["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let (st, read) = d.s.get(
+        &format!("/v1/admin/records/households/{h3}"),
+        Some(&d.admin.token),
+    );
+    assert_eq!(st, 200, "{read}");
+    let seen = read["ctx"]["vv"]["server"].as_u64().unwrap();
+    let epoch = read["ctx"]["epoch"].as_str().unwrap().to_owned();
+    let seq = d.admin.next_seq();
+    let resp = d.admin.push_ok(
+        &d.s,
+        vec![patch_household(
+            seq,
+            h3,
+            seen,
+            Some(&epoch),
+            json!({"desa_code": sarongan, "address": null, "dusun": null, "rt": null, "rw": null}),
+        )],
+    );
+    assert_eq!(statuses(&resp), ["applied"], "{resp}");
+
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}&group_by=desa"),
+    );
+    assert!(
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["key"] != ringintelu),
+        "nothing is left in the desa it left: {r}"
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(sarongan)), LOCATIONS),
+        [3, 2, 0, 1, 1],
+        "h1's two visits and h3's: {r}"
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/locations?{period}&group_by=kecamatan"),
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(BANGOREJO)), LOCATIONS),
+        [1, 1, 1, 0, 1],
+        "{r}"
+    );
+    assert_eq!(
+        counts(by_key(&r, Some(PESANGGARAN)), LOCATIONS),
+        [3, 2, 0, 1, 1],
+        "{r}"
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/aid?{period}&group_by=desa"),
+    );
+    assert_eq!(
+        counts(aid_row(&r, Some(sarongan), "beras"), AID),
+        [3, 375_000],
+        "h1's two and h3's: {r}"
+    );
+    let r = get(
+        &d,
+        &d.admin,
+        &format!("/v1/admin/reports/conditions?{period}&group_by=kecamatan"),
+    );
+    let pesanggaran_november = r["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["key"] == PESANGGARAN && row["month"] == "2025-11")
+        .unwrap_or_else(|| panic!("no Pesanggaran November in {r}"));
+    assert_eq!(pesanggaran_november["visits"], 2, "h1's and h3's: {r}");
+
+    let mut conn = d.db.connect();
+    assert_eq!(
+        kampung_sync::db::typed_tables::verify(&mut conn).unwrap(),
+        Vec::<String>::new()
     );
 }
 
