@@ -9,19 +9,13 @@
 //! version joined the buckets as a `VALUES` list; PostgreSQL ran that as a nested loop of
 //! every visit with every month (1.3 s for a year of 500,000 visits, `docs/benchmarks.md`).
 
-use diesel::connection::SimpleConnection;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use sync_protocol::rows::COMPLETED;
 
-use super::backend::SQLITE_CACHE_KIB;
 use super::{AnyConnection, DbResult};
-
-/// The page cache, in KiB, an SQLite report statement runs with: it bounds the runs its
-/// GROUP BY sorts in memory.
-const REPORT_SORT_KIB: i64 = 2_000;
 
 /// A bound value.
 #[derive(Clone, Debug)]
@@ -70,7 +64,12 @@ where
         AnyConnection::Sqlite(c) => {
             let sql = sql
                 .replace("/* report index q_visits */", "INDEXED BY q_visits_report")
-                .replace("/* report index q_aid */", "INDEXED BY q_aid_report");
+                .replace("/* report index q_aid */", "INDEXED BY q_aid_report")
+                .replace("/* officer index q_visits */", "INDEXED BY q_visits_user")
+                .replace(
+                    "/* officer index q_aid */",
+                    "INDEXED BY q_aid_user_given_id",
+                );
             let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
             for a in args {
                 q = match a.clone() {
@@ -79,15 +78,7 @@ where
                     Arg::Real(f) => q.bind::<Double, _>(f),
                 };
             }
-            // SQLite's GROUP BY sorts every row of the period, holding as many in memory as
-            // the page cache may (32 MiB here) before it writes a sorted run out. One run of
-            // half a million rows sorted in memory took longer than small runs merged (a year
-            // of visits by kecamatan: 0.55 s against 0.33 s, docs/benchmarks.md 2026-12-06),
-            // so a report runs with a small cache, and the connection gets its own back.
-            c.batch_execute(&format!("PRAGMA cache_size = -{REPORT_SORT_KIB}"))?;
-            let rows = q.load(c);
-            c.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))?;
-            rows?
+            q.load(c)?
         }
         AnyConnection::Postgresql(c) => {
             let mut q = diesel::sql_query(numbered(sql)).into_boxed::<Pg>();
@@ -203,6 +194,38 @@ fn report_index(table: &str, agency: Option<&str>) -> String {
     match agency {
         None => format!("/* report index {table} */"),
         Some(_) => String::new(),
+    }
+}
+
+/// A regency-wide statement read a month at a time: `span` gives the statement of one
+/// bucket, and `select` and `group_by` sum the rows of those (`p`) into the report's. Both
+/// databases group a period's rows by sorting them (PostgreSQL, too, expects as many groups
+/// as rows); a year of the regency's visits (about 470,000) did not sort in memory and took
+/// twice as long as twelve months of 40,000 each (docs/benchmarks.md, 2026-12-06), and
+/// PostgreSQL reads a month from the report index where it scanned the table for a year.
+/// An agency admin's statement, which starts from the agency's households, stays one.
+fn month_by_month(
+    buckets: &[Bucket],
+    span: impl Fn(&[Bucket]) -> Statement,
+    select: &str,
+    group_by: &str,
+) -> Statement {
+    if buckets.len() <= 1 {
+        return span(buckets);
+    }
+    let mut parts = Vec::with_capacity(buckets.len());
+    let mut args = Vec::new();
+    for b in buckets {
+        let s = span(std::slice::from_ref(b));
+        parts.push(s.sql);
+        args.extend(s.args);
+    }
+    Statement {
+        sql: format!(
+            "SELECT {select} FROM ({}) p GROUP BY {group_by}",
+            parts.join(" UNION ALL ")
+        ),
+        args,
     }
 }
 
@@ -340,6 +363,28 @@ pub fn aid_statement(
     kind: Option<&str>,
     source: Option<&str>,
 ) -> Statement {
+    let span = |b: &[Bucket]| aid_span(group, agency, b, kind, source);
+    match agency {
+        Some(_) => span(buckets),
+        None => month_by_month(
+            buckets,
+            span,
+            "p.k AS k, p.kind AS kind, p.source AS source, p.unit AS unit, \
+             CAST(SUM(p.n) AS BIGINT) AS n, \
+             CAST(SUM(p.quantity) AS DOUBLE PRECISION) AS quantity, \
+             CAST(SUM(p.value_rupiah) AS BIGINT) AS value_rupiah",
+            "p.k, p.kind, p.source, p.unit",
+        ),
+    }
+}
+
+fn aid_span(
+    group: Group,
+    agency: Option<&str>,
+    buckets: &[Bucket],
+    kind: Option<&str>,
+    source: Option<&str>,
+) -> Statement {
     let b = bucketed("a.given_at_utc", buckets);
     let key = record_key(group, "a", &b.label);
     let mut args = Vec::new();
@@ -423,6 +468,30 @@ pub struct ConditionsGroup {
 /// The conditions statement: visits not deleted in each month bucket, of `agency`'s scope
 /// if given, by `group` and month: per aspect the sum and count of scores given.
 pub fn conditions_statement(group: Group, agency: Option<&str>, months: &[Bucket]) -> Statement {
+    let span = |b: &[Bucket]| conditions_span(group, agency, b);
+    if agency.is_some() {
+        return span(months);
+    }
+    let sums: Vec<String> = (0..sync_protocol::schema::ASPECTS.len())
+        .map(|i| {
+            format!(
+                "CAST(COALESCE(SUM(p.s{i}), 0) AS BIGINT) AS s{i}, \
+                 CAST(COALESCE(SUM(p.n{i}), 0) AS BIGINT) AS n{i}"
+            )
+        })
+        .collect();
+    month_by_month(
+        months,
+        span,
+        &format!(
+            "p.k AS k, p.month AS month, CAST(SUM(p.visits) AS BIGINT) AS visits, {}",
+            sums.join(", ")
+        ),
+        "p.k, p.month",
+    )
+}
+
+fn conditions_span(group: Group, agency: Option<&str>, months: &[Bucket]) -> Statement {
     let b = bucketed("v.visited_at_utc", months);
     let key = record_key(group, "v", &b.label);
     let mut args = b.label_args.clone();
@@ -485,6 +554,27 @@ pub struct LocationsGroup {
 /// given, by `group`, counting mock locations and those farther than `threshold_m` from the
 /// home point (`sync_protocol::rows::location_suspect`'s rule).
 pub fn locations_statement(
+    group: Group,
+    agency: Option<&str>,
+    buckets: &[Bucket],
+    threshold_m: f64,
+) -> Statement {
+    let span = |b: &[Bucket]| locations_span(group, agency, b, threshold_m);
+    match agency {
+        Some(_) => span(buckets),
+        None => month_by_month(
+            buckets,
+            span,
+            "p.k AS k, CAST(SUM(p.visits) AS BIGINT) AS visits, \
+             CAST(SUM(p.with_gps) AS BIGINT) AS with_gps, CAST(SUM(p.mock) AS BIGINT) AS mock, \
+             CAST(SUM(p.implausible) AS BIGINT) AS implausible, \
+             CAST(SUM(p.suspect) AS BIGINT) AS suspect",
+            "p.k",
+        ),
+    }
+}
+
+fn locations_span(
     group: Group,
     agency: Option<&str>,
     buckets: &[Bucket],
@@ -597,12 +687,31 @@ pub struct OfficerStatements {
 /// condition, so only skewed operations are read.
 const SKEWED: &str = "o.result LIKE '%\"clock_skew\":true%'";
 
-/// The officers report's statements for `agency` (or every agency), over `[from, to)` in UTC
-/// text and `[from_ms, to_ms)` in milliseconds.
+/// Where a regency-wide statement per officer names its index: SQLite reads the period of
+/// each officer in turn from `(user_id, time)` (a skip scan, in the order the GROUP BY
+/// wants), where it chose the report index and sorted the period's rows by officer (631 ms
+/// against about 230 ms for a year, docs/benchmarks.md 2026-12-06). PostgreSQL keeps the
+/// comment.
+fn officer_index(table: &str, agency: Option<&str>) -> String {
+    match agency {
+        None => format!("/* officer index {table} */"),
+        Some(_) => String::new(),
+    }
+}
+
+/// The first bucket's start and the last one's end.
+fn span_of(buckets: &[Bucket]) -> (String, String) {
+    match (buckets.first(), buckets.last()) {
+        (Some(f), Some(l)) => (f.from.clone(), l.to.clone()),
+        _ => (String::new(), String::new()),
+    }
+}
+
+/// The officers report's statements for `agency` (or every agency), over the `buckets`
+/// (the period's months, contiguous) and `[from_ms, to_ms)` in milliseconds.
 pub fn officer_statements(
     agency: Option<&str>,
-    from: &str,
-    to: &str,
+    buckets: &[Bucket],
     from_ms: i64,
     to_ms: i64,
 ) -> OfficerStatements {
@@ -623,28 +732,35 @@ pub fn officer_statements(
         ),
         args,
     };
-    let mut args = vec![Arg::Text(from.into()), Arg::Text(to.into())];
-    let f = by_agency("v.agency_id", &mut args);
-    let visits = Statement {
-        sql: format!(
-            "SELECT v.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(COALESCE(SUM(CASE WHEN v.outcome = '{COMPLETED}' THEN 1 ELSE 0 END), 0) \
-                 AS BIGINT) AS m \
-             FROM q_visits v WHERE v.visited_at_utc >= ? AND v.visited_at_utc < ? \
-             AND NOT v.deleted{f} GROUP BY v.user_id"
-        ),
-        args,
+    let (from, to) = span_of(buckets);
+    let visits = {
+        let mut args = vec![Arg::Text(from.clone()), Arg::Text(to.clone())];
+        let f = by_agency("v.agency_id", &mut args);
+        let index = officer_index("q_visits", agency);
+        Statement {
+            sql: format!(
+                "SELECT v.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
+                 CAST(COALESCE(SUM(CASE WHEN v.outcome = '{COMPLETED}' THEN 1 ELSE 0 END), 0) \
+                     AS BIGINT) AS m \
+                 FROM q_visits v {index} WHERE v.visited_at_utc >= ? AND v.visited_at_utc < ? \
+                 AND NOT v.deleted{f} GROUP BY v.user_id"
+            ),
+            args,
+        }
     };
-    let mut args = vec![Arg::Text(from.into()), Arg::Text(to.into())];
-    let f = by_agency("a.agency_id", &mut args);
-    let aid = Statement {
-        sql: format!(
-            "SELECT a.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
-             CAST(COALESCE(SUM(a.value_rupiah), 0) AS BIGINT) AS m \
-             FROM q_aid a WHERE a.given_at_utc >= ? AND a.given_at_utc < ? \
-             AND NOT a.voided{f} GROUP BY a.user_id"
-        ),
-        args,
+    let aid = {
+        let mut args = vec![Arg::Text(from), Arg::Text(to)];
+        let f = by_agency("a.agency_id", &mut args);
+        let index = officer_index("q_aid", agency);
+        Statement {
+            sql: format!(
+                "SELECT a.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
+                 CAST(COALESCE(SUM(a.value_rupiah), 0) AS BIGINT) AS m \
+                 FROM q_aid a {index} WHERE a.given_at_utc >= ? AND a.given_at_utc < ? \
+                 AND NOT a.voided{f} GROUP BY a.user_id"
+            ),
+            args,
+        }
     };
     let mut args = vec![Arg::Int(from_ms), Arg::Int(to_ms)];
     let f = by_agency("u.agency_id", &mut args);

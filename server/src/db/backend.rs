@@ -10,9 +10,6 @@ use diesel::sqlite::SqliteConnection;
 
 use super::AnyConnection;
 
-/// Each SQLite connection's page cache, in KiB (`PRAGMA cache_size` takes it negated).
-pub(super) const SQLITE_CACHE_KIB: i64 = 32_768;
-
 /// Which backend a URL names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -70,11 +67,11 @@ impl Backend {
                 // Per-connection settings: SQLite does not keep these in the file.
                 // synchronous = FULL: a device deletes what the server acknowledged, so
                 // an acknowledged commit must survive a power cut (NORMAL may lose it).
-                c.batch_execute(&format!(
+                c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA mmap_size = 268435456;",
-                ))
+                     PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
+                )
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                 Ok(AnyConnection::Sqlite(c))
             }

@@ -185,12 +185,13 @@ impl Period {
         Ok(out)
     }
 
-    /// The buckets for `group`: months for a month grouping, else the whole period.
+    /// The buckets for `group`: the months, which a month grouping reports and the other
+    /// groupings read one at a time (`db::admin_reports`); a period of more months than a
+    /// month grouping may have is, for the others, read whole.
     pub fn buckets(&self, group: Group) -> Result<Vec<Bucket>, ApiError> {
-        if group == Group::Month {
-            self.months()
-        } else {
-            Ok(self.whole())
+        match self.months() {
+            Err(_) if group != Group::Month => Ok(self.whole()),
+            months => months,
         }
     }
 }
