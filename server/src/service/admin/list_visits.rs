@@ -66,9 +66,13 @@ pub fn list_visits(
         None => {}
     }
     match q.review {
+        // Most visits are not reviewed yet (`review_state` null). As an `OR` of the null
+        // and the value, SQLite without statistics (a serving database has none) read both
+        // from the review index and sorted every visit by time: 2.5 s on the seeded
+        // programme, where walking the visits by time finds a page at once.
         Some(r) if r.as_str() == "received" => f.and(
-            "v.review_state IS NULL OR v.review_state = ?",
-            [Bind::Text(r.as_str().into())],
+            "COALESCE(v.review_state, ?) = ?",
+            [Bind::Text(r.as_str().into()), Bind::Text(r.as_str().into())],
         ),
         Some(r) => f.and("v.review_state = ?", [Bind::Text(r.as_str().into())]),
         None => {}
