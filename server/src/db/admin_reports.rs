@@ -186,13 +186,18 @@ fn bucketed(column: &str, buckets: &[Bucket]) -> Bucketed {
     }
 }
 
-/// Where a regency-wide statement names its covering index (PostgreSQL keeps the comment):
-/// SQLite takes the period's time index and reads each row from the table (1.6 s instead of about
-/// 0.25 s for a year of visits). Not in an agency admin's statement, which starts from the
-/// agency's few households instead.
-fn report_index(table: &str, agency: Option<&str>) -> String {
+/// Where a regency-wide statement names the index SQLite is to read, `purpose` `report` or
+/// `officer` (`load` turns the comment into `INDEXED BY`; PostgreSQL keeps the comment):
+/// - `report`, the covering index of the period: SQLite took the period's time index and
+///   read each row from the table (1.6 s instead of about 0.25 s for a year of visits);
+/// - `officer`, `(user_id, time)`: SQLite reads each officer's period in turn (a skip scan,
+///   in the order the GROUP BY wants), where it chose the report index and sorted the year by
+///   officer (631 ms against about 230 ms, docs/benchmarks.md 2026-12-06).
+///
+/// Not in an agency admin's statement, which starts from the agency's few households instead.
+fn regency_index(purpose: &str, table: &str, agency: Option<&str>) -> String {
     match agency {
-        None => format!("/* report index {table} */"),
+        None => format!("/* {purpose} index {table} */"),
         Some(_) => String::new(),
     }
 }
@@ -402,7 +407,7 @@ fn aid_span(
         filter.push_str(" AND a.source = ?");
         args.push(Arg::Text(s.to_owned()));
     }
-    let index = report_index("q_aid", agency);
+    let index = regency_index("report", "q_aid", agency);
     let range = b.range;
     let sql = format!(
         "SELECT {key} AS k, a.kind AS kind, a.source AS source, a.unit AS unit, \
@@ -510,7 +515,7 @@ fn conditions_span(group: Group, agency: Option<&str>, months: &[Bucket]) -> Sta
             )
         })
         .collect();
-    let index = report_index("q_visits", agency);
+    let index = regency_index("report", "q_visits", agency);
     let (label, range) = (b.label, b.range);
     let sql = format!(
         "SELECT {key} AS k, {label} AS month, CAST(COUNT(*) AS BIGINT) AS visits, {} \
@@ -589,7 +594,7 @@ fn locations_span(
     args.extend([Arg::Real(threshold_m), Arg::Real(threshold_m)]);
     let scope = scope_join("v.household_id", agency, &mut args);
     args.extend(b.range_args);
-    let index = report_index("q_visits", agency);
+    let index = regency_index("report", "q_visits", agency);
     let range = b.range;
     let sql = format!(
         "SELECT {key} AS k, CAST(COUNT(*) AS BIGINT) AS visits, \
@@ -687,31 +692,12 @@ pub struct OfficerStatements {
 /// condition, so only skewed operations are read.
 const SKEWED: &str = "o.result LIKE '%\"clock_skew\":true%'";
 
-/// Where a regency-wide statement per officer names its index: SQLite reads the period of
-/// each officer in turn from `(user_id, time)` (a skip scan, in the order the GROUP BY
-/// wants), where it chose the report index and sorted the period's rows by officer (631 ms
-/// against about 230 ms for a year, docs/benchmarks.md 2026-12-06). PostgreSQL keeps the
-/// comment.
-fn officer_index(table: &str, agency: Option<&str>) -> String {
-    match agency {
-        None => format!("/* officer index {table} */"),
-        Some(_) => String::new(),
-    }
-}
-
-/// The first bucket's start and the last one's end.
-fn span_of(buckets: &[Bucket]) -> (String, String) {
-    match (buckets.first(), buckets.last()) {
-        (Some(f), Some(l)) => (f.from.clone(), l.to.clone()),
-        _ => (String::new(), String::new()),
-    }
-}
-
-/// The officers report's statements for `agency` (or every agency), over the `buckets`
-/// (the period's months, contiguous) and `[from_ms, to_ms)` in milliseconds.
+/// The officers report's statements for `agency` (or every agency), over `[from, to)` in UTC
+/// text and `[from_ms, to_ms)` in milliseconds.
 pub fn officer_statements(
     agency: Option<&str>,
-    buckets: &[Bucket],
+    from: &str,
+    to: &str,
     from_ms: i64,
     to_ms: i64,
 ) -> OfficerStatements {
@@ -732,11 +718,10 @@ pub fn officer_statements(
         ),
         args,
     };
-    let (from, to) = span_of(buckets);
     let visits = {
-        let mut args = vec![Arg::Text(from.clone()), Arg::Text(to.clone())];
+        let mut args = vec![Arg::Text(from.into()), Arg::Text(to.into())];
         let f = by_agency("v.agency_id", &mut args);
-        let index = officer_index("q_visits", agency);
+        let index = regency_index("officer", "q_visits", agency);
         Statement {
             sql: format!(
                 "SELECT v.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \
@@ -749,9 +734,9 @@ pub fn officer_statements(
         }
     };
     let aid = {
-        let mut args = vec![Arg::Text(from), Arg::Text(to)];
+        let mut args = vec![Arg::Text(from.into()), Arg::Text(to.into())];
         let f = by_agency("a.agency_id", &mut args);
-        let index = officer_index("q_aid", agency);
+        let index = regency_index("officer", "q_aid", agency);
         Statement {
             sql: format!(
                 "SELECT a.user_id AS k, CAST(COUNT(*) AS BIGINT) AS n, \

@@ -409,7 +409,7 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
     }
 
     // The batch's visits and aid take the batch's households, else the stored ones.
-    let mut homes: HashMap<String, Place> = rows
+    let mut place_of: HashMap<String, Place> = rows
         .households
         .iter()
         .map(|h| (h.id.clone(), h.place()))
@@ -419,17 +419,17 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
         .iter()
         .map(|v| &v.household_id)
         .chain(rows.aid.iter().map(|a| &a.household_id))
-        .filter(|h| !homes.contains_key(*h))
+        .filter(|h| !place_of.contains_key(*h))
         .cloned()
         .collect();
     elsewhere.sort();
     elsewhere.dedup();
-    homes.extend(places(conn, &elsewhere)?);
+    place_of.extend(places(conn, &elsewhere)?);
     for v in &mut rows.visits {
-        v.set_place(homes.get(&v.household_id));
+        v.set_place(place_of.get(&v.household_id));
     }
     for a in &mut rows.aid {
-        a.set_place(homes.get(&a.household_id));
+        a.set_place(place_of.get(&a.household_id));
     }
 
     for chunk in rows.households.chunks(ROWS_PER_INSERT) {
@@ -452,7 +452,7 @@ pub fn save(conn: &mut AnyConnection, states: &[&RecordState]) -> DbResult<()> {
         .map(|h| h.id.clone())
         .collect();
     let written: BTreeSet<&str> = visit_ids.iter().map(String::as_str).collect();
-    remeasure(conn, &moved, &homes, &written)?;
+    remeasure(conn, &moved, &place_of, &written)?;
     let rezoned: Vec<String> = rows
         .households
         .iter()
@@ -619,34 +619,15 @@ fn places(conn: &mut AnyConnection, ids: &[String]) -> DbResult<HashMap<String, 
 /// statement per table and chunk, which touches no row when the households have none (a
 /// household import writes its households first).
 fn rezone(conn: &mut AnyConnection, households: &[String]) -> DbResult<()> {
-    for chunk in households.chunks(record_rows::CHUNK) {
-        for table in ["q_visits", "q_aid"] {
-            match conn {
-                AnyConnection::Sqlite(c) => {
-                    let mut q = diesel::sql_query(rezone_sql(table, chunk.len(), |_| "?".into()))
-                        .into_boxed::<Sqlite>();
-                    for id in chunk {
-                        q = q.bind::<Text, _>(id);
-                    }
-                    q.execute(c)?;
-                }
-                AnyConnection::Postgresql(c) => {
-                    let sql = rezone_sql(table, chunk.len(), |i| format!("${}", i + 1));
-                    let mut q = diesel::sql_query(sql).into_boxed::<Pg>();
-                    for id in chunk {
-                        q = q.bind::<Text, _>(id);
-                    }
-                    q.execute(c)?;
-                }
-            }
-        }
+    for table in ["q_visits", "q_aid"] {
+        per_chunk_of_ids(conn, households, |n, param| rezone_sql(table, n, param))?;
     }
     Ok(())
 }
 
 /// The statement of [`rezone`] for `table` and `n` households, with `param(i)` the i-th
 /// placeholder.
-fn rezone_sql(table: &str, n: usize, param: impl Fn(usize) -> String) -> String {
+fn rezone_sql(table: &str, n: usize, param: &dyn Fn(usize) -> String) -> String {
     let params: Vec<String> = (0..n).map(param).collect();
     format!(
         "UPDATE {table} SET \
@@ -663,18 +644,28 @@ fn rezone_sql(table: &str, n: usize, param: impl Fn(usize) -> String) -> String 
 /// chunk, with correlated subqueries that both databases run alike. Households without a
 /// row yet are skipped; their totals are set when their row is written.
 fn update_totals(conn: &mut AnyConnection, households: &[String]) -> DbResult<()> {
-    for chunk in households.chunks(record_rows::CHUNK) {
+    per_chunk_of_ids(conn, households, totals_sql)
+}
+
+/// Runs `sql(n, param)`, a statement over `n` ids with `param(i)` the i-th placeholder, once
+/// per chunk of `ids`, each id bound as text.
+fn per_chunk_of_ids(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    sql: impl Fn(usize, &dyn Fn(usize) -> String) -> String,
+) -> DbResult<()> {
+    for chunk in ids.chunks(record_rows::CHUNK) {
         match conn {
             AnyConnection::Sqlite(c) => {
-                let mut q = diesel::sql_query(totals_sql(chunk.len(), |_| "?".into()))
-                    .into_boxed::<Sqlite>();
+                let mut q =
+                    diesel::sql_query(sql(chunk.len(), &|_| "?".into())).into_boxed::<Sqlite>();
                 for id in chunk {
                     q = q.bind::<Text, _>(id);
                 }
                 q.execute(c)?;
             }
             AnyConnection::Postgresql(c) => {
-                let mut q = diesel::sql_query(totals_sql(chunk.len(), |i| format!("${}", i + 1)))
+                let mut q = diesel::sql_query(sql(chunk.len(), &|i| format!("${}", i + 1)))
                     .into_boxed::<Pg>();
                 for id in chunk {
                     q = q.bind::<Text, _>(id);
@@ -688,7 +679,7 @@ fn update_totals(conn: &mut AnyConnection, households: &[String]) -> DbResult<()
 
 /// The totals statement for `n` households, with `param(i)` the i-th placeholder. The
 /// rules are those of [`HouseholdTotals`], which [`verify`] applies to check these.
-fn totals_sql(n: usize, param: impl Fn(usize) -> String) -> String {
+fn totals_sql(n: usize, param: &dyn Fn(usize) -> String) -> String {
     let params: Vec<String> = (0..n).map(param).collect();
     // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back so both read an i64.
     format!(

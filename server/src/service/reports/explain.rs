@@ -16,6 +16,7 @@ pub fn sample_statements(
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Statement)>, ApiError> {
     let period = super::period(None, None, now)?;
+    let (from, to) = period.texts();
     let covered = utc_text(now - Duration::days(30));
     let overdue = utc_text(now - Duration::days(i64::from(reporting.overdue_days)));
     let threshold = f64::from(reporting.implausible_distance_m);
@@ -54,7 +55,8 @@ pub fn sample_statements(
     }
     let s = sql::officer_statements(
         agency,
-        &period.buckets(Group::None)?,
+        &from,
+        &to,
         period.from.timestamp_millis(),
         period.to.timestamp_millis(),
     );

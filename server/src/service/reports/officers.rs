@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::api::admin_reports::{OfficerDevice, OfficerRow, OfficersQuery, Report};
 use crate::api::stored;
 use crate::auth::{Caller, Role};
-use crate::db::admin_reports::{self as sql, Group};
+use crate::db::admin_reports as sql;
 use crate::db::{self, AnyConnection, agencies};
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::AgencyId;
@@ -74,7 +74,8 @@ pub fn officers_report(
     let (from, to) = period.texts();
     let s = sql::officer_statements(
         agency.as_deref(),
-        &period.buckets(Group::None)?,
+        &from,
+        &to,
         period.from.timestamp_millis(),
         period.to.timestamp_millis(),
     );
